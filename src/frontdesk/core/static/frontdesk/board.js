@@ -1,0 +1,58 @@
+// The display board: a chime (and, when asked for with ?speech=1, a spoken call) on every call.
+(function () {
+  "use strict";
+  const body = document.body;
+  const speech = new URLSearchParams(location.search).get("speech") === "1";
+  const lang = document.documentElement.lang || "en";
+  let audio = null;
+
+  function chime() {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      if (audio.state === "suspended") { audio.resume(); }
+      const now = audio.currentTime;
+      [880, 660].forEach(function (frequency, index) {
+        const oscillator = audio.createOscillator();
+        const gain = audio.createGain();
+        oscillator.frequency.value = frequency;
+        gain.gain.setValueAtTime(0.0001, now + index * 0.35);
+        gain.gain.exponentialRampToValueAtTime(0.4, now + index * 0.35 + 0.02);
+        gain.gain.exponentialRampToValueAtTime(0.0001, now + index * 0.35 + 0.6);
+        oscillator.connect(gain).connect(audio.destination);
+        oscillator.start(now + index * 0.35);
+        oscillator.stop(now + index * 0.35 + 0.65);
+      });
+      body.dataset.chimes = String(Number(body.dataset.chimes || "0") + 1);
+    } catch (error) { /* no audio device: the board still shows the call */ }
+  }
+
+  function say(event) {
+    if (!speech || !window.speechSynthesis) return;
+    const words = lang === "es"
+      ? "Número " + event.ticket_code.replace("-", " ") + ", " + event.service_point_name
+      : "Ticket " + event.ticket_code.replace("-", " ") + ", " + event.service_point_name;
+    const utterance = new SpeechSynthesisUtterance(words);
+    utterance.lang = lang;
+    window.speechSynthesis.speak(utterance);
+  }
+
+  body.addEventListener("frontdesk:event", function (message) {
+    const event = message.detail;
+    if (event.type === "visit.call" || event.type === "visit.call_out_of_order" || event.type === "visit.recall") {
+      chime();
+      say(event);
+    }
+  });
+
+  const enable = document.querySelector("[data-enable-sound]");
+  if (enable) {
+    enable.addEventListener("click", function () { chime(); enable.hidden = true; });
+  }
+
+  function tick() {
+    const clock = document.querySelector("[data-clock]");
+    if (clock) clock.textContent = new Date().toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
+  }
+  tick();
+  setInterval(tick, 10000);
+})();

@@ -1,0 +1,649 @@
+"""Every change to the walk-in queue: check-in, counters opening and closing, and each visit transition.
+
+Each service is one transaction, locks what it changes, records a :class:`VisitTransition` and
+publishes one domain event after commit. Callers (views, API, commands, the demo) never write
+queue rows themselves.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from phonenumber_field.phonenumber import PhoneNumber
+from phonenumbers import NumberParseException
+
+from frontdesk.accounts.models import StaffMember
+from frontdesk.branches.models import Branch, Service, ServicePoint
+from frontdesk.core import clock
+from frontdesk.core.errors import DomainError, InvalidTransition, PermissionDenied, QueueEmpty
+from frontdesk.core.realtime import publish_on_commit
+
+from .events import CounterChanged, VisitChanged, branch_group
+from .models import (
+    ACTIVE_STATUSES,
+    TRANSITIONS,
+    Channel,
+    CounterSession,
+    Outcome,
+    PriorityReason,
+    TicketSequence,
+    Visit,
+    VisitAction,
+    VisitStatus,
+    VisitTransition,
+)
+from .ordering import calling_order
+
+# ---------------------------------------------------------------------------------------------
+# Check-in
+
+
+def _next_ticket_number(*, branch: Branch, service: Service, business_date: dt.date) -> int:
+    """Take the next number for the day in one atomic statement (no duplicates, no gaps)."""
+    table = TicketSequence._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (branch_id, service_id, business_date, last_number) "  # noqa: S608  (table name is ours)
+            "VALUES (%s, %s, %s, 1) "
+            "ON CONFLICT (branch_id, service_id, business_date) "
+            f"DO UPDATE SET last_number = {table}.last_number + 1 "
+            "RETURNING last_number",
+            [branch.pk, service.pk, business_date],
+        )
+        row = cursor.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def normalise_phone(raw: str) -> str:
+    """A phone number in E.164, or "" for none; national numbers use PHONENUMBER_DEFAULT_REGION."""
+    text = raw.strip()
+    if not text:
+        return ""
+    try:
+        number = PhoneNumber.from_string(
+            text, region=None if text.startswith("+") else settings.PHONENUMBER_DEFAULT_REGION
+        )
+    except NumberParseException:
+        number = None
+    if number is None or not number.is_valid():
+        raise DomainError(
+            "That phone number does not look right; include the country code, e.g. +34 612 345 678.",
+            field="customer_phone",
+        )
+    return str(number.as_e164)
+
+
+def format_ticket_code(service: Service, number: int) -> str:
+    return f"{service.ticket_letter}-{number:03d}"
+
+
+def check_in(
+    *,
+    branch: Branch,
+    service: Service,
+    channel: Channel = Channel.KIOSK,
+    customer_name: str = "",
+    customer_phone: str = "",
+    priority_reason: PriorityReason | str = PriorityReason.NONE,
+    language: str = "en",
+    idempotency_key: str | None = None,
+    staff_member: StaffMember | None = None,
+    arrived_at: dt.datetime | None = None,
+) -> Visit:
+    """Give a customer a ticket for a service at a branch.
+
+    The same ``idempotency_key`` (sent by the kiosk page with each form) always returns the same
+    visit, so a double tap gives one ticket.
+    """
+    if not branch.is_active:
+        raise DomainError(f"{branch.name} is not taking check-ins.")
+    if not branch.services.filter(pk=service.pk).exists():
+        raise DomainError(f"{branch.name} does not offer {service.name}.", field="service")
+    if priority_reason not in PriorityReason.values:
+        raise DomainError("Unknown priority reason.", field="priority_reason")
+    phone = normalise_phone(customer_phone)
+    if idempotency_key:
+        existing = Visit.objects.filter(branch=branch, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    now = arrived_at or clock.now()
+    business_date = clock.local_date(now, branch.time_zone)
+    try:
+        with transaction.atomic():
+            number = _next_ticket_number(branch=branch, service=service, business_date=business_date)
+            visit = Visit.objects.create(
+                branch=branch,
+                service=service,
+                business_date=business_date,
+                ticket_number=number,
+                ticket_code=format_ticket_code(service, number),
+                channel=channel,
+                priority_reason=priority_reason,
+                customer_name=customer_name.strip(),
+                customer_phone=phone,
+                language=language,
+                arrived_at=now,
+                queued_at=now,
+                idempotency_key=idempotency_key or None,
+            )
+            _record(visit, VisitAction.CHECK_IN, from_status="", staff_member=staff_member, at=now)
+    except IntegrityError:
+        # Two taps raced with the same key: the first one's ticket is the answer.
+        if idempotency_key:
+            existing = Visit.objects.filter(branch=branch, idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return existing
+        raise
+    return visit
+
+
+# ---------------------------------------------------------------------------------------------
+# Counters
+
+
+def open_counter(*, staff_member: StaffMember, service_point: ServicePoint) -> CounterSession:
+    """Sign a member of staff in at a counter (leaving any other counter they were at)."""
+    _require_branch(staff_member, service_point.branch)
+    if not service_point.is_active:
+        raise DomainError(f"{service_point.name} is out of service.")
+    now = clock.now()
+    with transaction.atomic():
+        current = (
+            CounterSession.objects.select_for_update()
+            .filter(service_point=service_point, ended_at__isnull=True)
+            .select_related("staff_member")
+            .first()
+        )
+        if current is not None:
+            if current.staff_member_id == staff_member.pk:
+                return current
+            raise DomainError(
+                f"{current.staff_member.display_name} is signed in at {service_point.name}.",
+                field="service_point",
+            )
+        close_counter(staff_member=staff_member)
+        try:
+            with transaction.atomic():
+                session = CounterSession.objects.create(
+                    service_point=service_point, staff_member=staff_member, started_at=now
+                )
+        except IntegrityError as error:
+            raise DomainError(f"Someone just signed in at {service_point.name}.") from error
+        _publish_counter(service_point, "opened", now)
+    return session
+
+
+def close_counter(*, staff_member: StaffMember) -> None:
+    """Sign a member of staff out of their counter, if they are at one."""
+    now = clock.now()
+    with transaction.atomic():
+        for session in (
+            CounterSession.objects.select_for_update()
+            .filter(staff_member=staff_member, ended_at__isnull=True)
+            .select_related("service_point")
+        ):
+            session.ended_at = now
+            session.save(update_fields=["ended_at"])
+            _publish_counter(session.service_point, "closed", now)
+
+
+def _open_session(*, staff_member: StaffMember, service_point: ServicePoint) -> CounterSession:
+    """The caller's open session at this counter, locked, so one counter calls one at a time."""
+    session = (
+        CounterSession.objects.select_for_update()
+        .filter(service_point=service_point, staff_member=staff_member, ended_at__isnull=True)
+        .first()
+    )
+    if session is None:
+        raise DomainError(f"Sign in at {service_point.name} before calling customers.", field="service_point")
+    return session
+
+
+def _servable_service_ids(*, staff_member: StaffMember, service_point: ServicePoint) -> list[int]:
+    counter_services = {service.pk for service in service_point.services.all()}
+    staff_services = {service.pk for service in staff_member.services.all()}
+    return sorted(counter_services & staff_services if staff_services else counter_services)
+
+
+def _require_counter_free(service_point: ServicePoint) -> None:
+    busy = (
+        Visit.objects.filter(
+            service_point=service_point, status__in=[VisitStatus.CALLED, VisitStatus.SERVING]
+        )
+        .only("ticket_code")
+        .first()
+    )
+    if busy is not None:
+        raise DomainError(
+            f"{service_point.name} is still with {busy.ticket_code}: finish it or put it back first."
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Transitions
+
+
+def call_next(*, staff_member: StaffMember, service_point: ServicePoint) -> Visit:
+    """Call the first waiting visit this counter may serve, by the calling-order rule.
+
+    ``FOR UPDATE SKIP LOCKED`` lets 32 counters call at once without waiting on each other and
+    without two of them taking the same ticket (PostgreSQL); on SQLite the IMMEDIATE
+    transaction serialises writers instead.
+    """
+    _require_branch(staff_member, service_point.branch)
+    now = clock.now()
+    branch = service_point.branch
+    with transaction.atomic():
+        _open_session(staff_member=staff_member, service_point=service_point)
+        _require_counter_free(service_point)
+        service_ids = _servable_service_ids(staff_member=staff_member, service_point=service_point)
+        visit = (
+            Visit.objects.filter(branch=branch, status=VisitStatus.WAITING, service_id__in=service_ids)
+            .filter(Q(target_service_point__isnull=True) | Q(target_service_point=service_point))
+            .order_by(*calling_order(now=now, max_wait=dt.timedelta(minutes=branch.max_wait_minutes)))
+            .select_for_update(skip_locked=True, of=("self",))
+            .first()
+        )
+        if visit is None:
+            raise QueueEmpty(f"Nobody is waiting for {service_point.name}.")
+        _transition(
+            visit,
+            VisitAction.CALL,
+            staff_member=staff_member,
+            service_point=service_point,
+            at=now,
+            changes={
+                "called_at": now,
+                "service_point": service_point,
+                "staff_member": staff_member,
+                "target_service_point": None,
+            },
+        )
+    return visit
+
+
+def call_visit(*, staff_member: StaffMember, service_point: ServicePoint, visit: Visit, reason: str) -> Visit:
+    """Call one ticket out of order. A reason is required and recorded: no silent cherry-picking."""
+    _require_branch(staff_member, service_point.branch)
+    if not reason.strip():
+        raise DomainError("Say why this ticket is called out of order.", field="reason")
+    now = clock.now()
+    with transaction.atomic():
+        _open_session(staff_member=staff_member, service_point=service_point)
+        _require_counter_free(service_point)
+        visit = _lock(visit)
+        if visit.branch_id != service_point.branch_id:
+            raise DomainError("That ticket belongs to another branch.", field="visit")
+        if visit.service_id not in _servable_service_ids(
+            staff_member=staff_member, service_point=service_point
+        ):
+            raise DomainError(f"{service_point.name} does not serve {visit.service.name}.", field="visit")
+        _transition(
+            visit,
+            VisitAction.CALL_OUT_OF_ORDER,
+            staff_member=staff_member,
+            service_point=service_point,
+            at=now,
+            reason=reason.strip(),
+            changes={
+                "called_at": now,
+                "service_point": service_point,
+                "staff_member": staff_member,
+                "target_service_point": None,
+            },
+        )
+    return visit
+
+
+def recall_visit(*, staff_member: StaffMember, visit: Visit) -> Visit:
+    """Call the same ticket again (the board chimes again)."""
+    now = clock.now()
+    with transaction.atomic():
+        visit = _lock_for_staff(visit, staff_member)
+        _transition(
+            visit,
+            VisitAction.RECALL,
+            staff_member=staff_member,
+            service_point=visit.service_point,
+            at=now,
+            changes={"called_at": now, "recall_count": visit.recall_count + 1},
+        )
+    return visit
+
+
+def start_service(*, staff_member: StaffMember, visit: Visit) -> Visit:
+    now = clock.now()
+    with transaction.atomic():
+        visit = _lock_for_staff(visit, staff_member)
+        _transition(
+            visit,
+            VisitAction.START,
+            staff_member=staff_member,
+            service_point=visit.service_point,
+            at=now,
+            changes={"service_started_at": now, "staff_member": staff_member},
+        )
+    return visit
+
+
+def mark_no_show(*, staff_member: StaffMember, visit: Visit) -> Visit:
+    now = clock.now()
+    with transaction.atomic():
+        visit = _lock_for_staff(visit, staff_member)
+        _transition(
+            visit,
+            VisitAction.NO_SHOW,
+            staff_member=staff_member,
+            service_point=visit.service_point,
+            at=now,
+            changes={"finished_at": now},
+        )
+    return visit
+
+
+def finish_visit(*, staff_member: StaffMember, visit: Visit, outcome: Outcome | str, note: str = "") -> Visit:
+    """End the service with an outcome and an optional note."""
+    if outcome not in Outcome.values:
+        raise DomainError("Choose an outcome.", field="outcome")
+    now = clock.now()
+    with transaction.atomic():
+        visit = _lock_for_staff(visit, staff_member)
+        _transition(
+            visit,
+            VisitAction.FINISH,
+            staff_member=staff_member,
+            service_point=visit.service_point,
+            at=now,
+            changes={"finished_at": now, "outcome": outcome, "note": note.strip()},
+        )
+    return visit
+
+
+def put_back(*, staff_member: StaffMember, visit: Visit, reason: str = "") -> Visit:
+    """Return a called or served visit to its queue, at its original place."""
+    now = clock.now()
+    with transaction.atomic():
+        visit = _lock_for_staff(visit, staff_member)
+        _transition(
+            visit,
+            VisitAction.PUT_BACK,
+            staff_member=staff_member,
+            service_point=visit.service_point,
+            at=now,
+            reason=reason.strip(),
+            changes=_back_in_queue(now),
+        )
+    return visit
+
+
+def transfer_visit(
+    *,
+    staff_member: StaffMember,
+    visit: Visit,
+    to_service: Service | None = None,
+    to_service_point: ServicePoint | None = None,
+    reason: str = "",
+) -> Visit:
+    """Move a visit to another service's queue or to one counter, keeping its original arrival time."""
+    if to_service is None and to_service_point is None:
+        raise DomainError("Choose a service or a counter to transfer to.", field="to_service")
+    now = clock.now()
+    with transaction.atomic():
+        visit = _lock_for_staff(visit, staff_member)
+        branch = visit.branch
+        service = to_service or visit.service
+        if not branch.services.filter(pk=service.pk).exists():
+            raise DomainError(f"{branch.name} does not offer {service.name}.", field="to_service")
+        if to_service_point is not None:
+            if to_service_point.branch_id != branch.pk:
+                raise DomainError("That counter belongs to another branch.", field="to_service_point")
+            if not to_service_point.services.filter(pk=service.pk).exists():
+                raise DomainError(
+                    f"{to_service_point.name} does not serve {service.name}.", field="to_service_point"
+                )
+        changes: dict[str, Any] = {
+            **_back_in_queue(now),
+            "service": service,
+            "target_service_point": to_service_point,
+        }
+        _transition(
+            visit,
+            VisitAction.TRANSFER,
+            staff_member=staff_member,
+            service_point=visit.service_point,
+            at=now,
+            reason=reason.strip(),
+            changes=changes,
+        )
+    return visit
+
+
+def leave_queue(*, visit: Visit) -> Visit:
+    """The customer gives up their place (from the ticket page)."""
+    now = clock.now()
+    with transaction.atomic():
+        visit = _lock(visit)
+        _transition(
+            visit,
+            VisitAction.LEAVE,
+            staff_member=None,
+            service_point=visit.service_point,
+            at=now,
+            changes={"finished_at": now},
+        )
+    return visit
+
+
+# ---------------------------------------------------------------------------------------------
+# Internals
+
+
+def _back_in_queue(now: dt.datetime) -> dict[str, Any]:
+    return {
+        "queued_at": now,
+        "called_at": None,
+        "service_started_at": None,
+        "service_point": None,
+        "staff_member": None,
+    }
+
+
+def _require_branch(staff_member: StaffMember, branch: Branch) -> None:
+    if staff_member.sees_every_branch:
+        return
+    if not staff_member.branches.filter(pk=branch.pk).exists():
+        raise PermissionDenied(f"You do not work at {branch.name}.")
+
+
+def _lock(visit: Visit) -> Visit:
+    """Re-read the visit under a row lock, so concurrent steps see each other's result."""
+    return (
+        Visit.objects.select_for_update(of=("self",))
+        .select_related("branch", "service", "service_point")
+        .get(pk=visit.pk)
+    )
+
+
+def _lock_for_staff(visit: Visit, staff_member: StaffMember) -> Visit:
+    locked = _lock(visit)
+    _require_branch(staff_member, locked.branch)
+    return locked
+
+
+def _transition(
+    visit: Visit,
+    action: VisitAction,
+    *,
+    staff_member: StaffMember | None,
+    service_point: ServicePoint | None,
+    at: dt.datetime,
+    changes: dict[str, Any],
+    reason: str = "",
+) -> None:
+    allowed_from, to_status = TRANSITIONS[action]
+    if visit.status not in allowed_from:
+        raise InvalidTransition(
+            f"{visit.ticket_code} is {visit.get_status_display().lower()}: "
+            f"it cannot be {VisitAction(action).label.lower()} now."
+        )
+    from_status = visit.status
+    for field, value in changes.items():
+        setattr(visit, field, value)
+    visit.status = to_status
+    visit.save(update_fields=["status", *(field for field in changes)])
+    _record(
+        visit,
+        action,
+        from_status=from_status,
+        staff_member=staff_member,
+        at=at,
+        service_point=service_point,
+        reason=reason,
+    )
+
+
+def _record(
+    visit: Visit,
+    action: VisitAction,
+    *,
+    from_status: str,
+    staff_member: StaffMember | None,
+    at: dt.datetime,
+    service_point: ServicePoint | None = None,
+    reason: str = "",
+) -> None:
+    VisitTransition.objects.create(
+        visit=visit,
+        action=action,
+        from_status=from_status,
+        to_status=visit.status,
+        at=at,
+        staff_member=staff_member,
+        service_point=service_point,
+        service_id=visit.service_id,
+        reason=reason,
+    )
+    point = visit.service_point
+    event = VisitChanged(
+        action=str(action),
+        visit_id=visit.pk,
+        branch_id=visit.branch_id,
+        service_id=visit.service_id,
+        ticket_code=visit.ticket_code,
+        status=visit.status,
+        service_point_id=point.pk if point else None,
+        service_point_name=point.name if point else "",
+        occurred_at=at,
+    )
+    publish_on_commit([branch_group(visit.branch_id)], event.as_payload())
+
+
+def _publish_counter(service_point: ServicePoint, action: str, at: dt.datetime) -> None:
+    event = CounterChanged(
+        action=action,
+        branch_id=service_point.branch_id,
+        service_point_id=service_point.pk,
+        service_point_name=service_point.name,
+        occurred_at=at,
+    )
+    publish_on_commit([branch_group(service_point.branch_id)], event.as_payload())
+
+
+# ---------------------------------------------------------------------------------------------
+# History import
+
+
+@dataclass(frozen=True, kw_only=True)
+class PastVisit:
+    """A visit that already happened, as another system (or the demo) recorded it."""
+
+    branch: Branch
+    service: Service
+    arrived_at: dt.datetime
+    status: VisitStatus  # done, no_show or left
+    called_at: dt.datetime | None = None
+    service_started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    service_point: ServicePoint | None = None
+    staff_member: StaffMember | None = None
+    outcome: str = ""
+    channel: Channel = Channel.KIOSK
+    priority_reason: str = ""
+    customer_name: str = ""
+
+
+def import_past_visits(records: list[PastVisit]) -> int:
+    """Record finished visits in bulk, with numbered tickets and their transitions; no events.
+
+    Numbers continue each branch/service/day sequence in arrival order, so a later live check-in
+    on an imported day carries on without a gap.
+    """
+    if any(record.status in ACTIVE_STATUSES for record in records):
+        raise DomainError("Only finished visits (served, no-show or left) can be imported.")
+    ordered = sorted(records, key=lambda record: record.arrived_at)
+    with transaction.atomic():
+        visits: list[Visit] = []
+        for record in ordered:
+            business_date = clock.local_date(record.arrived_at, record.branch.time_zone)
+            number = _next_ticket_number(
+                branch=record.branch, service=record.service, business_date=business_date
+            )
+            visits.append(
+                Visit(
+                    branch=record.branch,
+                    service=record.service,
+                    business_date=business_date,
+                    ticket_number=number,
+                    ticket_code=format_ticket_code(record.service, number),
+                    status=record.status,
+                    channel=record.channel,
+                    priority_reason=record.priority_reason,
+                    customer_name=record.customer_name,
+                    arrived_at=record.arrived_at,
+                    queued_at=record.arrived_at,
+                    called_at=record.called_at,
+                    service_started_at=record.service_started_at,
+                    finished_at=record.finished_at,
+                    service_point=record.service_point,
+                    staff_member=record.staff_member,
+                    outcome=record.outcome,
+                )
+            )
+        created = Visit.objects.bulk_create(visits, batch_size=500)
+        transitions: list[VisitTransition] = []
+        for visit, record in zip(created, ordered, strict=True):
+            transitions.extend(_past_transitions(visit, record))
+        VisitTransition.objects.bulk_create(transitions, batch_size=1000)
+    return len(created)
+
+
+def _past_transitions(visit: Visit, record: PastVisit) -> list[VisitTransition]:
+    def step(action: VisitAction, from_status: str, to_status: str, at: dt.datetime) -> VisitTransition:
+        return VisitTransition(
+            visit=visit,
+            action=action,
+            from_status=from_status,
+            to_status=to_status,
+            at=at,
+            staff_member=record.staff_member if action != VisitAction.CHECK_IN else None,
+            service_point=record.service_point if action != VisitAction.CHECK_IN else None,
+            service=record.service,
+        )
+
+    steps = [step(VisitAction.CHECK_IN, "", VisitStatus.WAITING, record.arrived_at)]
+    if record.called_at:
+        steps.append(step(VisitAction.CALL, VisitStatus.WAITING, VisitStatus.CALLED, record.called_at))
+    if record.status == VisitStatus.DONE and record.service_started_at and record.finished_at:
+        steps.append(
+            step(VisitAction.START, VisitStatus.CALLED, VisitStatus.SERVING, record.service_started_at)
+        )
+        steps.append(step(VisitAction.FINISH, VisitStatus.SERVING, VisitStatus.DONE, record.finished_at))
+    elif record.status == VisitStatus.NO_SHOW and record.finished_at:
+        steps.append(step(VisitAction.NO_SHOW, VisitStatus.CALLED, VisitStatus.NO_SHOW, record.finished_at))
+    elif record.status == VisitStatus.LEFT and record.finished_at:
+        steps.append(step(VisitAction.LEAVE, VisitStatus.WAITING, VisitStatus.LEFT, record.finished_at))
+    return steps
