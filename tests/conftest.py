@@ -15,6 +15,15 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync 
 POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the cache; each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @dataclass
 class BranchSetup:
     branch: Branch
@@ -27,8 +36,13 @@ class BranchSetup:
 
 @pytest.fixture
 def setup(db) -> BranchSetup:
-    general = ServiceFactory(name="General enquiries", ticket_letter="A")
-    business = ServiceFactory(name="Business customers", ticket_letter="B", expected_duration_minutes=15)
+    general = ServiceFactory(name="General enquiries", name_es="Consultas generales", ticket_letter="A")
+    business = ServiceFactory(
+        name="Business customers",
+        name_es="Clientes de empresa",
+        ticket_letter="B",
+        expected_duration_minutes=15,
+    )
     branch = BranchFactory(name="Gran Vía", slug="gran-via")
     branch.services.set([general, business])
     return BranchSetup(

@@ -9,7 +9,7 @@ from typing import Literal
 
 from django.http import HttpRequest
 from django.urls import reverse
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.throttling import AnonRateThrottle
 
 from frontdesk.core import clock
@@ -229,7 +229,7 @@ def list_branches(request: HttpRequest) -> list[BranchOut]:
 
 
 @router.post("/branches/{branch_slug}/check-ins", response={201: VisitOut, **ERRORS})
-def check_in(request: HttpRequest, branch_slug: str, payload: CheckInIn) -> tuple[int, VisitOut]:
+def check_in(request: HttpRequest, branch_slug: str, payload: CheckInIn) -> Status[VisitOut]:
     """Check a customer in (reception or another system)."""
     staff = staff_of(request, scope=WRITE)
     branch = selectors.branch_get_for_staff(slug=branch_slug, staff_member=staff)
@@ -245,7 +245,7 @@ def check_in(request: HttpRequest, branch_slug: str, payload: CheckInIn) -> tupl
         idempotency_key=payload.idempotency_key,
         staff_member=staff,
     )
-    return 201, VisitOut.of(visit)
+    return Status(201, VisitOut.of(visit))
 
 
 @router.get("/branches/{branch_slug}/queue", response={200: list[ServiceQueueOut], **ERRORS})
@@ -329,10 +329,10 @@ def open_counter(request: HttpRequest, counter_id: int) -> CounterSessionOut:
 
 
 @router.post("/counters/close", response={204: None, **ERRORS})
-def close_counter(request: HttpRequest) -> tuple[int, None]:
+def close_counter(request: HttpRequest) -> Status[None]:
     """Sign the caller out of their counter."""
     services.close_counter(staff_member=staff_of(request, scope=WRITE))
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/counters/{counter_id}/call-next", response={200: VisitOut, **ERRORS})
@@ -453,7 +453,7 @@ def finish_visit(request: HttpRequest, visit_id: int, payload: FinishIn) -> Visi
 )
 def public_check_in(
     request: HttpRequest, branch_slug: str, payload: PublicCheckInIn
-) -> tuple[int, dict[str, object]]:
+) -> Status[dict[str, object]]:
     """Join the queue from a phone (the branch's public link or QR code)."""
     branch = selectors.branch_get_public(slug=branch_slug)
     service = selectors.service_get_for_branch(branch=branch, service_id=payload.service_id)
@@ -466,7 +466,7 @@ def public_check_in(
         language=payload.language,
         idempotency_key=payload.idempotency_key,
     )
-    return 201, _public_ticket(visit)
+    return Status(201, _public_ticket(visit))
 
 
 @public_router.get("/tickets/{public_id}", response={200: PublicTicketOut, **ERRORS})

@@ -4,8 +4,10 @@ Views parse the request, call a selector or service, and render; a refused step 
 clear message on the same page.
 """
 
+import io
 import uuid
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import segno
 from django.conf import settings
@@ -14,11 +16,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
 from frontdesk.accounts.models import StaffMember
+from frontdesk.branches.models import Branch
 from frontdesk.core import clock
 from frontdesk.core.errors import DomainError, NotFound
 
@@ -31,6 +36,14 @@ def _staff(request: HttpRequest) -> StaffMember:
     user = request.user
     assert isinstance(user, StaffMember)
     return user
+
+
+def render_at_branch(
+    request: HttpRequest, template: str, context: dict[str, Any], *, branch: Branch, status: int = 200
+) -> HttpResponse:
+    """Render with times shown in the branch's own time zone (a branch's day is its local day)."""
+    with timezone.override(ZoneInfo(branch.time_zone)):
+        return render(request, template, {**context, "branch": branch}, status=status)
 
 
 def _public_check_in_rate(group: str, request: HttpRequest) -> str:
@@ -49,6 +62,10 @@ def _check_in_page(
     except NotFound as error:
         raise Http404(error.message) from error
     form = CheckInForm(request.POST or None, branch=branch, initial={"idempotency_key": uuid.uuid4().hex})
+    if request.method == "POST" and getattr(request, "limited", False):
+        form.is_valid()
+        form.add_error(None, _("Too many tickets from this device in a short time. Please ask at reception."))
+        return render_at_branch(request, template, {"form": form}, branch=branch, status=429)
     if request.method == "POST" and form.is_valid():
         try:
             visit = services.check_in(
@@ -66,21 +83,18 @@ def _check_in_page(
             if channel == Channel.KIOSK:
                 return redirect("queueing:kiosk_ticket", branch_slug=branch.slug, public_id=visit.public_id)
             return redirect("queueing:ticket", public_id=visit.public_id)
-    return render(
-        request,
-        template,
-        {"branch": branch, "form": form, "status": 400 if form.errors else 200},
-        status=400 if form.errors else 200,
+    return render_at_branch(
+        request, template, {"form": form}, branch=branch, status=400 if form.errors else 200
     )
 
 
-@ratelimit(key="ip", rate=_public_check_in_rate, method="POST", block=True)
+@ratelimit(key="ip", rate=_public_check_in_rate, method="POST", block=False)
 def kiosk(request: HttpRequest, branch_slug: str) -> HttpResponse:
     """The touch kiosk at the branch door: pick a service, get a ticket."""
     return _check_in_page(request, branch_slug, channel=Channel.KIOSK, template="queueing/kiosk.html")
 
 
-@ratelimit(key="ip", rate=_public_check_in_rate, method="POST", block=True)
+@ratelimit(key="ip", rate=_public_check_in_rate, method="POST", block=False)
 def join(request: HttpRequest, branch_slug: str) -> HttpResponse:
     """Check-in from the customer's own phone, through the branch's public link or QR code."""
     return _check_in_page(request, branch_slug, channel=Channel.WEB, template="queueing/join.html")
@@ -99,18 +113,17 @@ def kiosk_ticket(request: HttpRequest, branch_slug: str, public_id: str) -> Http
     if visit.branch.slug != branch_slug:
         raise Http404
     status = selectors.ticket_status(visit)
-    return render(
-        request, "queueing/kiosk_ticket.html", {"visit": visit, "status": status, "branch": visit.branch}
+    return render_at_branch(
+        request, "queueing/kiosk_ticket.html", {"visit": visit, "status": status}, branch=visit.branch
     )
 
 
 def ticket(request: HttpRequest, public_id: str) -> HttpResponse:
     """The customer's live ticket page: position, estimated wait, or where to go."""
     visit = _public_visit(public_id)
-    context = {"visit": visit, "status": selectors.ticket_status(visit), "branch": visit.branch}
-    if request.htmx:  # type: ignore[attr-defined]
-        return render(request, "queueing/ticket.html#status", context)
-    return render(request, "queueing/ticket.html", context)
+    context = {"visit": visit, "status": selectors.ticket_status(visit)}
+    template = "queueing/ticket.html#status" if request.htmx else "queueing/ticket.html"  # type: ignore[attr-defined]
+    return render_at_branch(request, template, context, branch=visit.branch)
 
 
 @require_POST
@@ -141,9 +154,11 @@ def join_qr(request: HttpRequest, branch_slug: str) -> HttpResponse:
 
 
 def _qr_response(url: str) -> HttpResponse:
-    qr = segno.make(url, error="m")
-    svg = qr.svg_inline(scale=6, dark="#111", light="#fff", border=2)
-    return HttpResponse(svg, content_type="image/svg+xml")
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="svg", scale=6, dark="#111", light="#fff", border=2)
+    response = HttpResponse(buffer.getvalue(), content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 # ---------------------------------------------------------------------------------------------
@@ -219,9 +234,8 @@ def _console_context(request: HttpRequest, counter_id: int) -> dict[str, Any]:
 def console(request: HttpRequest, counter_id: int) -> HttpResponse:
     """The counter console: who I am serving, the queue I serve, and every step I can take."""
     context = _console_context(request, counter_id)
-    if request.htmx:  # type: ignore[attr-defined]
-        return render(request, "queueing/console.html#queue", context)
-    return render(request, "queueing/console.html", context)
+    template = "queueing/console.html#queue" if request.htmx else "queueing/console.html"  # type: ignore[attr-defined]
+    return render_at_branch(request, template, context, branch=context["branch"])
 
 
 def _back_to_console(counter_id: int) -> HttpResponseRedirect:
@@ -367,10 +381,9 @@ def manager_live(request: HttpRequest, branch_slug: str) -> HttpResponse:
         branch = selectors.branch_get_for_staff(slug=branch_slug, staff_member=staff)
     except NotFound as error:
         raise Http404(error.message) from error
-    context = {"live": selectors.branch_live(branch), "branch": branch, "now": clock.now()}
-    if request.htmx:  # type: ignore[attr-defined]
-        return render(request, "queueing/manager_live.html#live", context)
-    return render(request, "queueing/manager_live.html", context)
+    context = {"live": selectors.branch_live(branch), "now": clock.now()}
+    template = "queueing/manager_live.html#live" if request.htmx else "queueing/manager_live.html"  # type: ignore[attr-defined]
+    return render_at_branch(request, template, context, branch=branch)
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -136,6 +136,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Public check-in must keep working when the cache (Redis) is down: fail open, log it.
 RATELIMIT_FAIL_OPEN = True
 RATELIMIT_USE_CACHE = "default"
+# Behind a reverse proxy, name the header that carries the client's address (e.g. HTTP_X_REAL_IP).
+RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
 PUBLIC_CHECK_IN_RATE = env.str("PUBLIC_CHECK_IN_RATE", default="20/m")
 
 AUTH_PASSWORD_VALIDATORS = [

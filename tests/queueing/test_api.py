@@ -1,0 +1,216 @@
+"""The queue through the REST API: what integrations and the browser's scripts rely on."""
+
+import pytest
+from django.test import Client
+
+from frontdesk.accounts.models import ApiToken
+from frontdesk.accounts.services import create_api_token
+from frontdesk.queueing import services
+from frontdesk.queueing.models import Visit, VisitStatus
+
+
+def bearer(staff, scopes=("queue:read", "queue:write")) -> dict[str, str]:
+    _token, raw = create_api_token(staff_member=staff, name="CRM", scopes=list(scopes))
+    return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+
+@pytest.fixture
+def api(clerk):
+    client = Client()
+    client.defaults.update(bearer(clerk))
+    return client
+
+
+def test_check_in_call_and_finish_through_the_api(setup, api):
+    response = api.post(
+        "/api/queueing/branches/gran-via/check-ins",
+        {"service_id": setup.general.pk, "customer_name": "Ana", "customer_phone": "+34 612 345 678"},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    ticket = response.json()
+    assert ticket["ticket_code"] == "A-001"
+    assert ticket["status"] == "waiting"
+
+    assert api.post(f"/api/queueing/counters/{setup.counter_1.pk}/open").status_code == 200
+    called = api.post(f"/api/queueing/counters/{setup.counter_1.pk}/call-next")
+    assert called.status_code == 200
+    assert called.json()["counter"]["name"] == "Counter 1"
+    visit_id = called.json()["id"]
+    assert api.post(f"/api/queueing/visits/{visit_id}/start").status_code == 200
+    finished = api.post(
+        f"/api/queueing/visits/{visit_id}/finish",
+        {"outcome": "resolved", "note": "Done"},
+        content_type="application/json",
+    )
+    assert finished.status_code == 200
+    detail = api.get(f"/api/queueing/visits/{visit_id}").json()
+    assert [step["action"] for step in detail["transitions"]] == ["check_in", "call", "start", "finish"]
+    assert detail["transitions"][1]["staff_member"] == "Clara Ruiz"
+
+
+def test_queue_is_listed_in_calling_order(setup, api):
+    services.check_in(branch=setup.branch, service=setup.general)
+    services.check_in(branch=setup.branch, service=setup.general, priority_reason="accessibility")
+    queue = api.get("/api/queueing/branches/gran-via/queue").json()
+    general = next(entry for entry in queue if entry["service"]["ticket_letter"] == "A")
+    assert [entry["ticket_code"] for entry in general["waiting"]] == ["A-002", "A-001"]
+
+
+def test_bad_input_gets_a_json_reason_and_changes_nothing(setup, api):
+    cases = [
+        ({"service_id": 999999}, 404),
+        ({"service_id": "x"}, 422),
+        ({}, 422),
+        ({"service_id": setup.general.pk, "customer_phone": "12"}, 400),
+        ({"service_id": setup.general.pk, "priority_reason": "bribe"}, 422),
+    ]
+    for body, status in cases:
+        response = api.post(
+            "/api/queueing/branches/gran-via/check-ins", body, content_type="application/json"
+        )
+        assert response.status_code == status, (body, response.content)
+        assert response.json()["detail"]
+    malformed = api.post(
+        "/api/queueing/branches/gran-via/check-ins", "{not json", content_type="application/json"
+    )
+    assert 400 <= malformed.status_code < 500
+    assert Visit.objects.count() == 0
+
+
+def test_impossible_transition_is_a_409_with_the_reason(setup, api):
+    visit = services.check_in(branch=setup.branch, service=setup.general)
+    response = api.post(
+        f"/api/queueing/visits/{visit.pk}/finish", {"outcome": "resolved"}, content_type="application/json"
+    )
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "A-001 is waiting: it cannot be finished now.",
+        "code": "invalid_transition",
+        "field": None,
+    }
+
+
+def test_empty_queue_is_a_409(setup, api):
+    api.post(f"/api/queueing/counters/{setup.counter_1.pk}/open")
+    response = api.post(f"/api/queueing/counters/{setup.counter_1.pk}/call-next")
+    assert response.status_code == 409
+    assert response.json()["code"] == "queue_empty"
+
+
+def test_out_of_order_call_needs_a_reason(setup, api):
+    services.check_in(branch=setup.branch, service=setup.general)
+    later = services.check_in(branch=setup.branch, service=setup.general)
+    api.post(f"/api/queueing/counters/{setup.counter_1.pk}/open")
+    refused = api.post(
+        f"/api/queueing/visits/{later.pk}/call",
+        {"counter_id": setup.counter_1.pk, "reason": ""},
+        content_type="application/json",
+    )
+    assert refused.status_code == 422
+    later.refresh_from_db()
+    assert later.status == VisitStatus.WAITING
+    accepted = api.post(
+        f"/api/queueing/visits/{later.pk}/call",
+        {"counter_id": setup.counter_1.pk, "reason": "Appointment came early"},
+        content_type="application/json",
+    )
+    assert accepted.status_code == 200
+
+
+def test_transfer_through_the_api_keeps_arrival(setup, api):
+    visit = services.check_in(branch=setup.branch, service=setup.general)
+    response = api.post(
+        f"/api/queueing/visits/{visit.pk}/transfer",
+        {"service_id": setup.business.pk},
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["service"]["ticket_letter"] == "B"
+    assert body["ticket_code"] == "A-001"
+    assert body["arrived_at"].startswith(visit.arrived_at.isoformat()[:19])
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/api/queueing/branches/gran-via/queue"),
+        ("get", "/api/queueing/branches/gran-via/live"),
+        ("get", "/api/queueing/branches/gran-via/visits"),
+        ("post", "/api/queueing/branches/gran-via/check-ins"),
+        ("post", "/api/queueing/counters/{counter}/open"),
+        ("post", "/api/queueing/counters/{counter}/call-next"),
+        ("post", "/api/queueing/visits/{visit}/recall"),
+        ("post", "/api/queueing/visits/{visit}/put-back"),
+    ],
+)
+def test_permission_matrix(setup, clerk, outsider, method, path):
+    """Anonymous → 401; staff of another branch → 404 and nothing changes; a read-only token cannot write."""
+    visit = services.check_in(branch=setup.branch, service=setup.general)
+    url = path.format(counter=setup.counter_1.pk, visit=visit.pk)
+    body = {"service_id": setup.general.pk}
+    before = sorted(Visit.objects.values_list("id", "status"))
+
+    anonymous = getattr(Client(), method)(url, body, content_type="application/json")
+    assert anonymous.status_code == 401
+    assert anonymous.json()["code"] == "unauthenticated"
+
+    stranger = Client(**bearer(outsider))
+    foreign = getattr(stranger, method)(url, body, content_type="application/json")
+    assert foreign.status_code in (403, 404)
+    assert sorted(Visit.objects.values_list("id", "status")) == before
+
+    if method == "post":
+        reader = Client(**bearer(clerk, scopes=("queue:read",)))
+        read_only = reader.post(url, body, content_type="application/json")
+        assert read_only.status_code == 403
+        assert sorted(Visit.objects.values_list("id", "status")) == before
+
+
+def test_revoked_token_is_refused(setup, clerk):
+    token, raw = create_api_token(staff_member=clerk, name="old", scopes=["queue:read"])
+    token.revoked_at = token.created_at
+    token.save()
+    response = Client(HTTP_AUTHORIZATION=f"Bearer {raw}").get("/api/queueing/branches")
+    assert response.status_code == 401
+    assert ApiToken.objects.filter(key_hash=token.key_hash).exists()
+
+
+def test_session_writes_need_csrf(setup, clerk):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(clerk)
+    response = client.post(f"/api/queueing/counters/{setup.counter_1.pk}/open")
+    assert response.status_code == 403
+    assert not clerk.counter_sessions.exists()
+
+
+def test_public_ticket_reveals_only_that_ticket(setup):
+    mine = services.check_in(branch=setup.branch, service=setup.general, customer_name="Ana Secret")
+    services.check_in(branch=setup.branch, service=setup.general, customer_name="Luis Private")
+    body = Client().get(f"/api/public/tickets/{mine.public_id}").json()
+    assert body["ticket_code"] == "A-001"
+    assert body["position"] == 1
+    assert "Secret" not in str(body)
+    assert "Private" not in str(body)
+    assert Client().get("/api/public/tickets/00000000-0000-0000-0000-000000000000").status_code == 404
+    assert Client().get("/api/public/tickets/not-a-uuid").status_code == 422
+
+
+def test_public_check_in_and_leave(setup):
+    client = Client()
+    created = client.post(
+        "/api/public/branches/gran-via/check-ins",
+        {"service_id": setup.general.pk},
+        content_type="application/json",
+    )
+    assert created.status_code == 201
+    visit = Visit.objects.get()
+    assert visit.channel == "web"
+    left = client.post(f"/api/public/tickets/{visit.public_id}/leave")
+    assert left.json()["status"] == "left"
+
+
+def test_openapi_schema_is_served(db):
+    schema = Client().get("/api/openapi.json").json()
+    assert "/api/queueing/counters/{counter_id}/call-next" in schema["paths"]
