@@ -335,14 +335,11 @@ def console_check_in(request: HttpRequest, counter_id: int) -> HttpResponse:
         raise Http404(error.message) from error
     form = ReceptionCheckInForm(request.POST, branch=point.branch)
     if not form.is_valid():
-        messages.error(
-            request,
-            "Check the check-in form: "
-            + "; ".join(
-                f"{form.fields[name].label if name in form.fields else ''} {' '.join(str(e) for e in errors)}".strip()
-                for name, errors in form.errors.items()
-            ),
-        )
+        problems = [
+            f"{form.fields[name].label if name in form.fields else ''} {' '.join(str(e) for e in errors)}".strip()
+            for name, errors in form.errors.items()
+        ]
+        messages.error(request, "Check the check-in form: " + "; ".join(problems))
         return _back_to_console(counter_id)
     try:
         visit = services.check_in(
