@@ -336,7 +336,7 @@ def console_check_in(request: HttpRequest, counter_id: int) -> HttpResponse:
     form = ReceptionCheckInForm(request.POST, branch=point.branch)
     if not form.is_valid():
         problems = [
-            f"{form.fields[name].label if name in form.fields else ''} {' '.join(str(e) for e in errors)}".strip()
+            f"{form.fields[name].label if name in form.fields else ''} {' '.join(map(str, errors))}".strip()
             for name, errors in form.errors.items()
         ]
         messages.error(request, "Check the check-in form: " + "; ".join(problems))
