@@ -12,8 +12,9 @@ from django.urls import reverse
 from ninja import Field, Router, Schema, Status
 from ninja.throttling import AnonRateThrottle
 
+from frontdesk.accounts.api import staff_auth, staff_of
 from frontdesk.core import clock
-from frontdesk.core.api import ErrorOut, staff_auth, staff_of
+from frontdesk.core.api import ErrorOut
 
 from . import selectors, services
 from .models import Channel, Outcome, Visit

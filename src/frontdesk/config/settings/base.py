@@ -5,6 +5,7 @@ The embedded mode (no variables set) runs on SQLite with an in-memory channel la
 PostgreSQL and Redis for production and for the CI run against real servers.
 """
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +97,9 @@ def database_settings(url: str) -> dict[str, Any]:
             "timeout": 30,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
-        config["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+        # A file (not memory), so that tests can race real processes against it; one per test
+        # run, so that two runs on one machine never share it.
+        config["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
     else:
         config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
         config["CONN_HEALTH_CHECKS"] = True

@@ -1,0 +1,1 @@
+"""Queueing science for Frontdesk: pure Python, no Django import."""
