@@ -47,3 +47,17 @@ def test_frontdesk_command_lists_the_product_commands():
     )
     for command in ("demo", "serve", "worker", "erlang", "migrate"):
         assert command in result.stdout
+
+
+def test_create_api_token_prints_a_working_token(setup, clerk):
+    from django.test import Client
+
+    out = StringIO()
+    call_command(
+        "create_api_token", "clara", "--name", "CRM", "--scope", "queue:read", stdout=out, stderr=StringIO()
+    )
+    raw = out.getvalue().strip()
+    assert raw.startswith("fd_")
+    response = Client(HTTP_AUTHORIZATION=f"Bearer {raw}").get("/api/queueing/branches")
+    assert response.status_code == 200
+    assert [branch["slug"] for branch in response.json()] == ["gran-via"]
