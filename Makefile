@@ -9,7 +9,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS ?= redis://127.0.0.1:6379/0
 PYTEST := $(PY) -m pytest
 
-.PHONY: help install demo serve worker test test-fast test-postgres test-browser lint format bench chromium messages clean
+.PHONY: api-schema help install demo serve worker test test-fast test-postgres test-browser lint format bench chromium messages clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -71,3 +71,7 @@ messages: install ## Recompile translations after editing the .po files
 
 clean: ## Remove the virtual environment and local data
 	rm -rf $(VENV) var
+
+api-schema: install ## Rewrite docs/api/openapi.json after an intended API change
+	DJANGO_SETTINGS_MODULE=frontdesk.config.settings.base $(PY) -c "import django; django.setup(); \
+	from tests.core.test_openapi_snapshot import SNAPSHOT, current_schema; SNAPSHOT.write_text(current_schema())"

@@ -214,3 +214,29 @@ def test_public_check_in_and_leave(setup):
 def test_openapi_schema_is_served(db):
     schema = Client().get("/api/openapi.json").json()
     assert "/api/queueing/counters/{counter_id}/call-next" in schema["paths"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/queueing/branches/gran-via/visits",
+        "/api/queueing/branches/gran-via/queue",
+        "/api/queueing/branches/gran-via/live",
+    ],
+)
+def test_list_endpoints_use_a_constant_number_of_queries(setup, api, django_assert_max_num_queries, path):
+    def fill(count):
+        for _ in range(count):
+            services.check_in(branch=setup.branch, service=setup.general)
+            services.check_in(branch=setup.branch, service=setup.business)
+
+    fill(2)
+    api.get(path)  # warm the token lookup path
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        assert api.get(path).status_code == 200
+    fill(20)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert api.get(path).status_code == 200

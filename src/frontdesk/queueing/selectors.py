@@ -62,7 +62,9 @@ def service_point_get_for_staff(*, service_point_id: int, staff_member: StaffMem
 
 def visit_get_for_staff(*, visit_id: int, staff_member: StaffMember) -> Visit:
     visit = (
-        Visit.objects.select_related("branch", "service", "service_point", "staff_member")
+        Visit.objects.select_related(
+            "branch", "service", "service_point", "target_service_point", "staff_member"
+        )
         .filter(pk=visit_id, branch__in=branches_for_staff(staff_member))
         .first()
     )
@@ -301,7 +303,7 @@ def board_calls(branch: Branch, *, limit: int = 8) -> list[BoardCall]:
 def visit_history(*, branch: Branch, business_date: dt.date) -> QuerySet[Visit]:
     return (
         Visit.objects.filter(branch=branch, business_date=business_date)
-        .select_related("service", "service_point", "staff_member")
+        .select_related("branch", "service", "service_point", "target_service_point", "staff_member")
         .order_by("arrived_at", "id")
     )
 
