@@ -235,3 +235,14 @@ def test_public_pages_send_a_strict_content_security_policy(setup, path):
     assert "default-src 'self'" in policy
     assert "script-src 'self'" in policy
     assert "unsafe-inline" not in policy
+
+
+def test_head_office_reads_visit_history_in_admin(setup, clerk, admin_client):
+    visit = services.check_in(branch=setup.branch, service=setup.general)
+    services.open_counter(staff_member=clerk, service_point=setup.counter_1)
+    services.call_next(staff_member=clerk, service_point=setup.counter_1)
+    listing = admin_client.get("/admin/queueing/visit/")
+    assert "A-001" in listing.text
+    detail = admin_client.get(f"/admin/queueing/visit/{visit.pk}/change/")
+    assert detail.status_code == 200
+    assert "Called" in detail.text
