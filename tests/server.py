@@ -51,7 +51,11 @@ def wait_until_ready(base_url: str, timeout: float = 20.0) -> None:
 def running_server(*, redis_url: str | None = None, extra_env: dict[str, str] | None = None) -> Iterator[str]:
     """Start ``frontdesk serve`` on a free port; yield its base URL; stop it afterwards."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": test_database_url(), "DJANGO_SETTINGS_MODULE": "frontdesk.config.settings.test"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": test_database_url(),
+        "DJANGO_SETTINGS_MODULE": "frontdesk.config.settings.test",
+    }
     env.pop("REDIS_URL", None)
     if redis_url:
         env["REDIS_URL"] = redis_url

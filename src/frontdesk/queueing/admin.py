@@ -22,7 +22,7 @@ class ReadOnlyAdminMixin:
 class VisitTransitionInline(ReadOnlyAdminMixin, admin.TabularInline[VisitTransition, Visit]):
     model = VisitTransition
     extra = 0
-    fields = [
+    fields = (
         "at",
         "action",
         "from_status",
@@ -31,7 +31,7 @@ class VisitTransitionInline(ReadOnlyAdminMixin, admin.TabularInline[VisitTransit
         "service_point",
         "service",
         "reason",
-    ]
+    )
     readonly_fields = fields
 
 
