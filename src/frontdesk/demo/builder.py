@@ -282,7 +282,8 @@ def addresses(base_url: str) -> str:
         "",
         f"  staff console    {base}/console/",
         f"  admin            {base}/admin/   (sign in as admin)",
-        f"  API docs         {base}/api/docs   (the demo's token for admin was not kept: make your own)",
+        f"  API docs         {base}/api/docs",
+        "  API token        frontdesk create_api_token admin --name CRM --scope queue:write",
     ]
     for spec in BRANCHES:
         people = [person for person in STAFF if person.branches and spec.slug in person.branches]

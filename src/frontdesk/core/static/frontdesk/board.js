@@ -44,14 +44,23 @@
     }
   });
 
+  // Browsers keep sound off until someone touches the page, unless the TV's browser is started
+  // with autoplay allowed; offer the button only when sound is really blocked.
   const enable = document.querySelector("[data-enable-sound]");
   if (enable) {
+    try {
+      audio = new (window.AudioContext || window.webkitAudioContext)();
+      enable.hidden = audio.state === "running";
+    } catch (error) { enable.hidden = true; }
     enable.addEventListener("click", function () { chime(); enable.hidden = true; });
   }
 
+  const clock = document.querySelector("[data-clock]");
   function tick() {
-    const clock = document.querySelector("[data-clock]");
-    if (clock) clock.textContent = new Date().toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
+    if (!clock) return;
+    clock.textContent = new Date().toLocaleTimeString(lang, {
+      hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: clock.dataset.timeZone,
+    });
   }
   tick();
   setInterval(tick, 10000);

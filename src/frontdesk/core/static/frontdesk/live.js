@@ -18,7 +18,7 @@
 
   function setState(state) {
     body.dataset.connection = state;
-    if (indicator) indicator.textContent = indicator.dataset[state] || state;
+    if (indicator) indicator.textContent = state in indicator.dataset ? indicator.dataset[state] : state;
   }
 
   function refresh() {
