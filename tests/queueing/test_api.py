@@ -240,3 +240,8 @@ def test_list_endpoints_use_a_constant_number_of_queries(setup, api, django_asse
     fill(20)
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert api.get(path).status_code == 200
+
+
+def test_a_write_token_may_also_read(setup, clerk):
+    client = Client(**bearer(clerk, scopes=("queue:write",)))
+    assert client.get("/api/queueing/branches/gran-via/queue").status_code == 200

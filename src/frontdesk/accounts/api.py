@@ -40,7 +40,8 @@ staff_auth = [ApiTokenAuth(), StaffSessionAuth()]
 def staff_of(request: HttpRequest, *, scope: str) -> StaffMember:
     """The authenticated staff member, checking the token's scope when a token was used."""
     scopes = getattr(request, "api_scopes", None)
-    if scopes is not None and scope not in scopes:
+    writes_imply_reads = scope.endswith(":read") and scope.removesuffix(":read") + ":write" in (scopes or ())
+    if scopes is not None and scope not in scopes and not writes_imply_reads:
         raise PermissionDenied(f"This token lacks the {scope} scope.")
     user = request.auth  # type: ignore[attr-defined]
     assert isinstance(user, StaffMember)
