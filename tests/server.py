@@ -61,7 +61,7 @@ def running_server(*, redis_url: str | None = None, extra_env: dict[str, str] | 
         env["REDIS_URL"] = redis_url
     env.update(extra_env or {})
     log = tempfile.TemporaryFile()  # noqa: SIM115  (closed below, after the process ends)
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         [sys.executable, "-m", "frontdesk", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
         stdout=log,
