@@ -24,7 +24,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_database_url() -> str:
+def database_url_for_children() -> str:
     """The URL of the database this test runs on, for a child process."""
     settings = connection.settings_dict
     if connection.vendor == "sqlite":
@@ -53,7 +53,7 @@ def running_server(*, redis_url: str | None = None, extra_env: dict[str, str] | 
     port = free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": database_url_for_children(),
         "DJANGO_SETTINGS_MODULE": "frontdesk.config.settings.test",
     }
     env.pop("REDIS_URL", None)

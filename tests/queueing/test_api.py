@@ -1,7 +1,7 @@
 """The queue through the REST API: what integrations and the browser's scripts rely on."""
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 
 from frontdesk.accounts.models import ApiToken
 from frontdesk.accounts.services import create_api_token
@@ -245,3 +245,22 @@ def test_list_endpoints_use_a_constant_number_of_queries(setup, api, django_asse
 def test_a_write_token_may_also_read(setup, clerk):
     client = Client(**bearer(clerk, scopes=("queue:write",)))
     assert client.get("/api/queueing/branches/gran-via/queue").status_code == 200
+
+
+@override_settings(PUBLIC_CHECK_IN_RATE="2/m")
+def test_public_api_check_in_is_rate_limited_per_client(setup):
+    client = Client(REMOTE_ADDR="198.51.100.7")
+    for _ in range(2):
+        ok = client.post(
+            "/api/public/branches/gran-via/check-ins",
+            {"service_id": setup.general.pk},
+            content_type="application/json",
+        )
+        assert ok.status_code == 201
+    limited = client.post(
+        "/api/public/branches/gran-via/check-ins",
+        {"service_id": setup.general.pk},
+        content_type="application/json",
+    )
+    assert limited.status_code == 429
+    assert Visit.objects.count() == 2

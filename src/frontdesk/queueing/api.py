@@ -7,6 +7,7 @@ import datetime as dt
 import uuid
 from typing import Literal
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Field, Router, Schema, Status
@@ -18,6 +19,19 @@ from frontdesk.core.api import ErrorOut
 
 from . import selectors, services
 from .models import Channel, Outcome, Visit
+
+
+class PublicCheckInThrottle(AnonRateThrottle):
+    """Per client address, at the same ``PUBLIC_CHECK_IN_RATE`` as the kiosk pages (read per request)."""
+
+    def __init__(self) -> None:
+        super().__init__(rate="1/s")  # replaced from settings on every request
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        self.rate = settings.PUBLIC_CHECK_IN_RATE
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request)
+
 
 router = Router(tags=["queueing"], auth=staff_auth)
 public_router = Router(tags=["public"], auth=None)
@@ -450,7 +464,7 @@ def finish_visit(request: HttpRequest, visit_id: int, payload: FinishIn) -> Visi
 @public_router.post(
     "/branches/{branch_slug}/check-ins",
     response={201: PublicTicketOut, **ERRORS, 429: ErrorOut},
-    throttle=[AnonRateThrottle("20/m")],
+    throttle=[PublicCheckInThrottle()],
 )
 def public_check_in(
     request: HttpRequest, branch_slug: str, payload: PublicCheckInIn

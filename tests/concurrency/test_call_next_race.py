@@ -1,0 +1,63 @@
+"""Call next can never hand one ticket to two counters (STACK.md gotcha 2), on SQLite and PostgreSQL.
+
+Sixteen clerks, each at their own counter and each in their own process, empty a queue of
+2,000 tickets at once through ``services.call_next``. Every ticket must be called exactly once:
+counted from what the workers were handed and from the recorded transitions. The same floor
+emptied by a deliberately naive "read the first waiting row, then update it" worker produces
+double calls, which shows that these tests see the race they guard against.
+"""
+
+import time
+
+import pytest
+
+from frontdesk.queueing.models import Visit, VisitAction, VisitStatus, VisitTransition
+
+from ._floor import CallTally, busy_floor, tally_from_transitions, tally_from_workers
+from ._swarm import run_swarm
+
+COUNTERS = 16
+TICKETS = 2000
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_sixteen_counters_calling_at_once_call_every_ticket_exactly_once(setup):
+    floor = busy_floor(setup, counters=COUNTERS, tickets=TICKETS)
+
+    started = time.monotonic()
+    results = run_swarm("call_next", floor.jobs())
+    elapsed = time.monotonic() - started
+
+    from_workers = tally_from_workers(results, floor.ticket_ids)
+    from_transitions = tally_from_transitions(floor.branch, floor.ticket_ids)
+    assert from_workers == CallTally(), f"workers were handed: {from_workers}"
+    assert from_transitions == CallTally(), f"transitions record: {from_transitions}"
+    # Every call was followed through: nobody left waiting, nobody left at a counter.
+    statuses = set(Visit.objects.filter(branch=floor.branch).values_list("status", flat=True))
+    assert statuses <= {VisitStatus.DONE, VisitStatus.NO_SHOW}
+    assert VisitTransition.objects.filter(visit__branch=floor.branch, action=VisitAction.NO_SHOW).exists()
+    assert VisitTransition.objects.filter(visit__branch=floor.branch, action=VisitAction.FINISH).exists()
+    # A real race: the counters shared the work rather than one draining the queue alone.
+    busy_counters = sum(1 for result in results if result["called"])
+    assert busy_counters >= COUNTERS * 3 // 4, [len(result["called"]) for result in results]
+    print(f"call_next: {TICKETS} tickets, {COUNTERS} processes, {elapsed:.1f}s")
+
+
+def test_a_naive_read_then_update_call_next_hands_tickets_out_twice(setup):
+    """The same floor, emptied by reading without a lock and updating afterwards: it must go wrong."""
+    floor = busy_floor(setup, counters=COUNTERS, tickets=TICKETS)
+
+    # Each naive counter stops after 40 calls: enough to show the damage without emptying the queue.
+    jobs = [{**job, "max_calls": 40, "pause_seconds": 0.002} for job in floor.jobs()]
+    results = run_swarm("naive_call", jobs)
+
+    from_workers = tally_from_workers(results, floor.ticket_ids)
+    from_transitions = tally_from_transitions(floor.branch, floor.ticket_ids)
+    print(
+        f"naive call: {sum(len(r['called']) for r in results)} calls, "
+        f"{len(from_workers.duplicates)} tickets called more than once, "
+        f"{from_workers.extra_calls} extra calls"
+    )
+    assert from_workers.duplicates, "the naive variant should have called some ticket twice"
+    assert from_transitions.duplicates == from_workers.duplicates
