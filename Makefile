@@ -40,14 +40,18 @@ chromium: ## Install Debian's Chromium for the browser tests when it is missing
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
 	  else echo "The browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; fi; }
 
+# Browser tests run in their own pytest process: Playwright's sync API keeps an event loop running
+# in the main thread, which the asyncio-based tests must not inherit.
 test: install chromium ## The whole suite on SQLite, browser tests included
-	$(PYTEST)
+	$(PYTEST) -m "not browser"
+	$(PYTEST) -m browser
 
 test-fast: install ## The suite without the browser tests
 	$(PYTEST) -m "not browser"
 
 test-postgres: install chromium ## The whole suite on PostgreSQL and Redis (PG_URL, REDIS)
-	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) $(PYTEST)
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) $(PYTEST) -m "not browser"
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) $(PYTEST) -m browser
 
 lint: install ## ruff, mypy, import contracts, Django checks, migrations and API snapshot
 	$(VENV)/bin/ruff check src tests bench

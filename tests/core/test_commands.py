@@ -61,3 +61,34 @@ def test_create_api_token_prints_a_working_token(setup, clerk):
     response = Client(HTTP_AUTHORIZATION=f"Bearer {raw}").get("/api/queueing/branches")
     assert response.status_code == 200
     assert [branch["slug"] for branch in response.json()] == ["gran-via"]
+
+
+def test_backtest_is_routed_to_the_science_tool():
+    result = subprocess.run(
+        [sys.executable, "-m", "frontdesk", "backtest", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "--format {anonymous-bank,csv,demo}" in result.stdout
+    refused = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "frontdesk",
+            "backtest",
+            "--format",
+            "csv",
+            "--fit",
+            "/nonexistent.csv",
+            "--test",
+            "/nonexistent.csv",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 2
+    assert "nonexistent" in refused.stderr
