@@ -92,6 +92,10 @@ def database_settings(url: str) -> dict[str, Any]:
     """
     config: dict[str, Any] = environ.Env.db_url_config(url)
     if config["ENGINE"] == "django.db.backends.sqlite3":
+        # The embedded mode must start on a fresh checkout: create the data folder it writes to.
+        if config["NAME"] != ":memory:":
+            Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
         config["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
             "timeout": 30,
