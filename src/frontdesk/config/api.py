@@ -8,6 +8,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from frontdesk.core.errors import DomainError
 from frontdesk.queueing.api import public_router
 from frontdesk.queueing.api import router as queueing_router
+from frontdesk.staffing.api import router as staffing_router
 
 api = NinjaAPI(
     title="Frontdesk API",
@@ -78,3 +79,4 @@ def health_database(request: HttpRequest) -> dict[str, str]:
 
 api.add_router("/queueing", queueing_router)
 api.add_router("/public", public_router)
+api.add_router("/staffing", staffing_router)

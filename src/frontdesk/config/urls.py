@@ -9,5 +9,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("frontdesk.accounts.urls")),
     path("", include("frontdesk.displays.urls")),
+    path("", include("frontdesk.staffing.urls")),
     path("", include("frontdesk.queueing.urls")),
 ]

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "frontdesk.branches",
     "frontdesk.queueing",
     "frontdesk.displays",
+    "frontdesk.staffing",
     "frontdesk.demo",
 ]
 
