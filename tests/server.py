@@ -48,9 +48,11 @@ def wait_until_ready(base_url: str, timeout: float = 20.0) -> None:
 
 
 @contextmanager
-def running_server(*, redis_url: str | None = None, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+def running_server(
+    *, redis_url: str | None = None, extra_env: dict[str, str] | None = None, port: int | None = None
+) -> Iterator[str]:
     """Start ``frontdesk serve`` on a free port; yield its base URL; stop it afterwards."""
-    port = free_port()
+    port = port or free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url_for_children(),

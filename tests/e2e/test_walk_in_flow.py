@@ -137,3 +137,25 @@ def test_kiosk_in_spanish(setup, browser, screenshots):
         expect(page.get_by_text("Consultas generales")).to_be_visible()
         page.screenshot(path=screenshots / "kiosk-es.png")
         context.close()
+
+
+def test_board_reconnects_after_a_server_restart_and_catches_up(setup, clerk, browser):
+    from frontdesk.queueing import services
+    from tests.server import free_port
+
+    port = free_port()
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    board = context.new_page()
+    with running_server(port=port) as base:
+        board.goto(f"{base}/display/gran-via/")
+        expect(board.locator("body")).to_have_attribute("data-connection", "live")
+    # The server is gone: the board says so, and keeps trying.
+    expect(board.locator("body")).to_have_attribute("data-connection", "reconnecting", timeout=5000)
+    services.check_in(branch=setup.branch, service=setup.general)
+    services.open_counter(staff_member=clerk, service_point=setup.counter_2)
+    services.call_next(staff_member=clerk, service_point=setup.counter_2)  # called while the board was away
+    with running_server(port=port):
+        expect(board.locator("body")).to_have_attribute("data-connection", "live", timeout=15000)
+        expect(board.locator("[data-latest-ticket]")).to_have_text("A-001", timeout=5000)
+        expect(board.locator("[data-latest-counter]")).to_have_text("Counter 2")
+    context.close()
