@@ -6,6 +6,7 @@ queue rows themselves.
 """
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -301,83 +302,77 @@ def call_visit(*, staff_member: StaffMember, service_point: ServicePoint, visit:
 
 def recall_visit(*, staff_member: StaffMember, visit: Visit) -> Visit:
     """Call the same ticket again (the board chimes again)."""
-    now = clock.now()
-    with transaction.atomic():
-        visit = _lock_for_staff(visit, staff_member)
-        _transition(
-            visit,
-            VisitAction.RECALL,
-            staff_member=staff_member,
-            service_point=visit.service_point,
-            at=now,
-            changes={"called_at": now, "recall_count": visit.recall_count + 1},
-        )
-    return visit
+    return _staff_step(
+        staff_member=staff_member,
+        visit=visit,
+        action=VisitAction.RECALL,
+        changes=lambda locked, now: {"called_at": now, "recall_count": locked.recall_count + 1},
+    )
 
 
 def start_service(*, staff_member: StaffMember, visit: Visit) -> Visit:
-    now = clock.now()
-    with transaction.atomic():
-        visit = _lock_for_staff(visit, staff_member)
-        _transition(
-            visit,
-            VisitAction.START,
-            staff_member=staff_member,
-            service_point=visit.service_point,
-            at=now,
-            changes={"service_started_at": now, "staff_member": staff_member},
-        )
-    return visit
+    return _staff_step(
+        staff_member=staff_member,
+        visit=visit,
+        action=VisitAction.START,
+        changes=lambda _locked, now: {"service_started_at": now, "staff_member": staff_member},
+    )
 
 
 def mark_no_show(*, staff_member: StaffMember, visit: Visit) -> Visit:
-    now = clock.now()
-    with transaction.atomic():
-        visit = _lock_for_staff(visit, staff_member)
-        _transition(
-            visit,
-            VisitAction.NO_SHOW,
-            staff_member=staff_member,
-            service_point=visit.service_point,
-            at=now,
-            changes={"finished_at": now},
-        )
-    return visit
+    return _staff_step(
+        staff_member=staff_member,
+        visit=visit,
+        action=VisitAction.NO_SHOW,
+        changes=lambda _locked, now: {"finished_at": now},
+    )
 
 
 def finish_visit(*, staff_member: StaffMember, visit: Visit, outcome: Outcome | str, note: str = "") -> Visit:
     """End the service with an outcome and an optional note."""
     if outcome not in Outcome.values:
         raise DomainError("Choose an outcome.", field="outcome")
-    now = clock.now()
-    with transaction.atomic():
-        visit = _lock_for_staff(visit, staff_member)
-        _transition(
-            visit,
-            VisitAction.FINISH,
-            staff_member=staff_member,
-            service_point=visit.service_point,
-            at=now,
-            changes={"finished_at": now, "outcome": outcome, "note": note.strip()},
-        )
-    return visit
+    return _staff_step(
+        staff_member=staff_member,
+        visit=visit,
+        action=VisitAction.FINISH,
+        changes=lambda _locked, now: {"finished_at": now, "outcome": outcome, "note": note.strip()},
+    )
 
 
 def put_back(*, staff_member: StaffMember, visit: Visit, reason: str = "") -> Visit:
     """Return a called or served visit to its queue, at its original place."""
+    return _staff_step(
+        staff_member=staff_member,
+        visit=visit,
+        action=VisitAction.PUT_BACK,
+        changes=lambda _locked, now: _back_in_queue(now),
+        reason=reason,
+    )
+
+
+def _staff_step(
+    *,
+    staff_member: StaffMember,
+    visit: Visit,
+    action: VisitAction,
+    changes: Callable[[Visit, dt.datetime], dict[str, Any]],
+    reason: str = "",
+) -> Visit:
+    """One transition taken by staff at the visit's counter: lock, check the branch, apply, record."""
     now = clock.now()
     with transaction.atomic():
-        visit = _lock_for_staff(visit, staff_member)
+        locked = _lock_for_staff(visit, staff_member)
         _transition(
-            visit,
-            VisitAction.PUT_BACK,
+            locked,
+            action,
             staff_member=staff_member,
-            service_point=visit.service_point,
+            service_point=locked.service_point,
             at=now,
             reason=reason.strip(),
-            changes=_back_in_queue(now),
+            changes=changes(locked, now),
         )
-    return visit
+    return locked
 
 
 def transfer_visit(
