@@ -234,3 +234,31 @@ class CounterSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.staff_member_id} at {self.service_point_id}"
+
+
+class WaitEstimatorModel(models.Model):
+    """The waiting-time estimator's parameters as fitted on a branch's recent history.
+
+    ``parameters`` is :meth:`frontdesk.science.estimator.EstimatorModel.to_dict`. A row without a
+    branch is fitted on every branch's history and serves branches that have no fit of their own.
+    Rows are kept (a history of fits); the latest one per branch is used.
+    """
+
+    branch = models.ForeignKey(
+        Branch, on_delete=models.CASCADE, null=True, blank=True, related_name="wait_estimator_models"
+    )
+    fitted_at = models.DateTimeField()
+    parameters = models.JSONField()
+    n_waits = models.PositiveIntegerField(
+        help_text=_("How many customers served after waiting it was fitted on.")
+    )
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-fitted_at", "-id"]
+        get_latest_by = ["fitted_at", "id"]
+        indexes = [models.Index(fields=["branch", "-fitted_at"], name="wait_estimator_latest_idx")]
+
+    def __str__(self) -> str:
+        where = self.branch_id or "network"
+        return f"wait estimator for {where} fitted at {self.fitted_at:%Y-%m-%d %H:%M}"

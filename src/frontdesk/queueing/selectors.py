@@ -16,6 +16,7 @@ from frontdesk.branches.models import Branch, Service, ServicePoint
 from frontdesk.core import clock
 from frontdesk.core.errors import NotFound
 
+from .estimates import estimate_for
 from .models import CounterSession, Visit, VisitStatus, VisitTransition
 from .ordering import calling_order
 
@@ -156,16 +157,28 @@ def mean_service_seconds(*, branch: Branch, service: Service, since_days: int = 
 
 @dataclass(frozen=True)
 class TicketStatus:
-    """What the customer's ticket page shows."""
+    """What the customer's ticket page shows.
+
+    ``estimated_wait_minutes`` is the remaining wait rounded up (at least one minute);
+    ``estimate_low_minutes``–``estimate_high_minutes`` the range announced with it (about 8 in 10 real
+    waits fall in it), None when the estimate is the simple fallback, which has no range.
+    """
 
     visit: Visit
     position: int | None  # 1 = next; None when not waiting
     estimated_wait_minutes: int | None
     counters_open: int
+    estimate_low_minutes: int | None = None
+    estimate_high_minutes: int | None = None
+    estimate_source: str = ""  # "estimator" (the fitted model), "simple" (the fallback) or "" (none)
 
 
 def ticket_status(visit: Visit) -> TicketStatus:
-    """Position and a simple estimate: people up to and including me × mean service time ÷ counters open."""
+    """Position and the remaining wait, from the fitted waiting-time estimator (``estimates.estimate_for``).
+
+    Until a model has been fitted for the branch (or the network), the simple estimate: people up to and
+    including me × mean service time ÷ counters open.
+    """
     if visit.status != VisitStatus.WAITING:
         return TicketStatus(visit=visit, position=None, estimated_wait_minutes=None, counters_open=0)
     ids = list(
@@ -180,10 +193,25 @@ def ticket_status(visit: Visit) -> TicketStatus:
         .distinct()
         .count()
     )
+    estimate = estimate_for(visit)
+    if estimate is not None:
+        minutes = max(1, math.ceil(estimate.expected_seconds / 60))
+        return TicketStatus(
+            visit=visit,
+            position=position,
+            estimated_wait_minutes=minutes,
+            counters_open=counters_open,
+            estimate_low_minutes=min(minutes, math.floor(estimate.low_seconds / 60)),
+            estimate_high_minutes=max(minutes, math.ceil(estimate.high_seconds / 60)),
+            estimate_source="estimator",
+        )
     mean = mean_service_seconds(branch=visit.branch, service=visit.service)
-    estimate = math.ceil(position * mean / max(counters_open, 1) / 60)
     return TicketStatus(
-        visit=visit, position=position, estimated_wait_minutes=estimate, counters_open=counters_open
+        visit=visit,
+        position=position,
+        estimated_wait_minutes=math.ceil(position * mean / max(counters_open, 1) / 60),
+        counters_open=counters_open,
+        estimate_source="simple",
     )
 
 
