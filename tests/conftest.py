@@ -17,10 +17,13 @@ POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Rate-limit counters live in the cache; each test starts with none."""
+    """Rate-limit counters and fitted estimator models are cached; each test starts with none."""
     from django.core.cache import cache
 
+    from frontdesk.queueing.estimates import clear_model_cache
+
     cache.clear()
+    clear_model_cache()
 
 
 @dataclass

@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import CounterSession, Visit, VisitTransition
+from .models import CounterSession, Visit, VisitTransition, WaitEstimatorModel
 
 
 class ReadOnlyAdminMixin:
@@ -59,3 +59,10 @@ class CounterSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[CounterSession]):
     list_display = ["service_point", "staff_member", "started_at", "ended_at"]
     list_filter = ["service_point__branch"]
     list_select_related = ["service_point", "staff_member"]
+
+
+@admin.register(WaitEstimatorModel)
+class WaitEstimatorModelAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[WaitEstimatorModel]):
+    list_display = ["fitted_at", "branch", "n_waits"]
+    list_filter = ["branch"]
+    exclude = ["parameters"]

@@ -219,6 +219,8 @@ class PublicTicketOut(Schema):
     service: str
     position: int | None
     estimated_wait_minutes: int | None
+    estimate_low_minutes: int | None = Field(None, description="Most customers wait at least this long.")
+    estimate_high_minutes: int | None = Field(None, description="Most customers wait at most this long.")
     counter: str | None
     branch: str
 
@@ -505,6 +507,8 @@ def _public_ticket(visit: Visit) -> dict[str, object]:
         "service": visit.service.name,
         "position": status.position,
         "estimated_wait_minutes": status.estimated_wait_minutes,
+        "estimate_low_minutes": status.estimate_low_minutes,
+        "estimate_high_minutes": status.estimate_high_minutes,
         "counter": visit.service_point.name if visit.service_point else None,
         "branch": visit.branch.name,
     }

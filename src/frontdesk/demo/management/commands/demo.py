@@ -31,6 +31,8 @@ class Command(BaseCommand):
                 seed=options["seed"], progress=lambda line: self.stdout.write(f"  {line}")
             )
             self.stdout.write(summary)
+            self.stdout.write("Fitting the waiting-time estimator on the history …")
+            call_command("fit_wait_estimator", stdout=self.stdout)
         base = f"http://{options['host']}:{options['port']}"
         self.stdout.write(builder.addresses(base))
         if options["no_serve"]:
