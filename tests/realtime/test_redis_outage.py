@@ -88,8 +88,11 @@ def _timed(call):
 
 
 def _group_channel(branch_id: int) -> str:
-    # How channels-redis's pub/sub layer names a group's Redis channel.
-    return f"asgi__group__{branch_group(branch_id)}"
+    # How channels-redis's pub/sub layer names a group's Redis channel (with our prefix).
+    from django.conf import settings
+
+    prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"].get("prefix", "asgi")
+    return f"{prefix}__group__{branch_group(branch_id)}"
 
 
 def _published(subscriber, ticket_code: str, *, timeout: float) -> bool:

@@ -46,7 +46,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "servestatic.middleware.ServeStaticMiddleware",
+    # Async-only: under WSGI it would make Django run an event loop per request, so the WSGI entry
+    # point (frontdesk.config.wsgi) serves static files with servestatic's WSGI wrapper instead.
+    *([] if env.bool("FRONTDESK_WSGI", default=False) else ["servestatic.middleware.ServeStaticMiddleware"]),
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -106,8 +108,17 @@ def database_settings(url: str) -> dict[str, Any]:
         # run, so that two runs on one machine never share it.
         config["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
     else:
-        config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-        config["CONN_HEALTH_CHECKS"] = True
+        # Under ASGI each request runs in its own thread, so persistent per-thread connections pile
+        # up until PostgreSQL refuses more (measured in BENCHMARKS.md); Django's psycopg pool holds
+        # a bounded set instead.
+        config["CONN_MAX_AGE"] = 0
+        config["OPTIONS"] = {
+            "pool": {
+                "min_size": env.int("DATABASE_POOL_MIN", default=2),
+                "max_size": env.int("DATABASE_POOL_MAX", default=16),
+                "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+            }
+        }
     return config
 
 
@@ -125,7 +136,9 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # Pub/sub ignores Redis database numbers: a prefix of our own keeps two deployments (or
+            # a test run) sharing one Redis from showing each other's tickets on boards.
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": env.str("REDIS_CHANNEL_PREFIX", default="frontdesk")},
         }
     }
     CACHES = {
