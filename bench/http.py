@@ -1,0 +1,407 @@
+"""Benchmark 2: the queue through HTTP, with the server as a real process.
+
+Two setups, each with 2 worker processes and REDIS_URL set (so calls publish to Redis as in
+production):
+
+(a) ASGI: ``python -m frontdesk serve --workers 2`` (uvicorn, ``frontdesk.config.asgi``);
+(b) WSGI: ``granian --interface wsgi --workers 2 frontdesk.config.wsgi:application`` (websockets
+    would stay on an ASGI process group beside it).
+
+Against each, one load-generator process (``bench.loadgen``, asyncio) measures in turn: the
+trivial endpoint (``/api/health``) and the one-read endpoint (``/api/health/database``) as the
+reference; 32 counters calling next (+ no-show to free the counter) while kiosks check in; and a
+sustained open-loop mix equal to the peak of 1,000 branches x 10 counters (60 check-ins/s,
+60 calls/s each followed by a no-show, one ticket-page GET per check-in and per call) spread over
+50 branches x 10 counters.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from . import common
+from .common import ms, num, say, summarise, table
+
+HOT_COUNTERS = 32
+MIX_BRANCHES = 50
+MIX_COUNTERS = 10
+# key -> (name, kind, extra environment). The shipped default DATABASE_CONN_MAX_AGE=60 leaks one
+# PostgreSQL connection per request thread under ASGI (see BENCHMARKS.md), so the ASGI setups
+# run with persistent connections off, as Django's docs advise for ASGI; "asgi-pool" adds the
+# psycopg pool (bench/settings_pool.py, the change recommended for src); "wsgi-nostatic" drops the
+# async-only ServeStaticMiddleware under WSGI (bench/settings_wsgi.py). BENCH_HTTP_SETUPS
+# (comma-separated keys) picks others, e.g. "asgi-default" to watch the shipped default fail.
+ALL_SETUPS: dict[str, tuple[str, str, dict[str, str]]] = {
+    "asgi": ("ASGI uvicorn x2", "asgi", {"DATABASE_CONN_MAX_AGE": "0"}),
+    "asgi-pool": ("ASGI uvicorn x2 + pool", "asgi", {"DJANGO_SETTINGS_MODULE": "bench.settings_pool"}),
+    "wsgi": ("WSGI granian x2", "wsgi", {}),
+    "wsgi-nostatic": (
+        "WSGI granian x2, no async-only middleware",
+        "wsgi",
+        {"DJANGO_SETTINGS_MODULE": "bench.settings_wsgi"},
+    ),
+    "asgi-default": ("ASGI uvicorn x2, shipped defaults", "asgi", {}),
+}
+SETUPS = [
+    key.strip() for key in os.environ.get("BENCH_HTTP_SETUPS", "asgi,asgi-pool,wsgi,wsgi-nostatic").split(",")
+]
+GRANIAN_BLOCKING_THREADS = 8  # per worker; granian's default (256 for WSGI) opens more connections than
+# PostgreSQL's default max_connections=100 allows
+
+
+def _fixtures() -> dict[str, Any]:
+    common.setup_django()
+    hot = common.make_fixture(branches=1, counters_per_branch=HOT_COUNTERS, prefix="hot")
+    many = common.make_fixture(branches=MIX_BRANCHES, counters_per_branch=MIX_COUNTERS, prefix="mix")
+    staff = [
+        s
+        for b in [*hot.branches, *many.branches]
+        for s in [b["reception_staff_id"], *(clerk for _point, clerk in b["counters"])]
+    ]
+    tokens = common.make_tokens(staff)
+
+    def with_tokens(branch: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "slug": branch["slug"],
+            "kiosk_token": tokens[branch["reception_staff_id"]],
+            "counters": [[point, tokens[clerk]] for point, clerk in branch["counters"]],
+        }
+
+    return {
+        "service_ids": hot.service_ids,
+        "hot": with_tokens(hot.branches[0]),
+        "mix": [with_tokens(b) for b in many.branches],
+    }
+
+
+def _clear_visits() -> None:
+    import psycopg
+
+    with psycopg.connect(common.DATABASE_URL, autocommit=True) as conn:
+        conn.execute("TRUNCATE queueing_visittransition, queueing_visit, queueing_ticketsequence")
+        conn.execute("VACUUM ANALYZE queueing_visit")
+
+
+class Server:
+    """A server process group we started; stopped by its own process-group id."""
+
+    def __init__(self, kind: str, port: int, env: dict[str, str]) -> None:
+        self.kind, self.port = kind, port
+        if kind == "asgi":
+            argv = [common.PYTHON, "-m", "frontdesk", "serve", "--workers", "2", "--port", str(port)]
+        else:
+            granian = str(Path(common.PYTHON).with_name("granian"))
+            argv = [
+                granian,
+                "--interface",
+                "wsgi",
+                "--workers",
+                "2",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--blocking-threads",
+                str(GRANIAN_BLOCKING_THREADS),
+                "--log-level",
+                "error",
+                "--no-access-log",
+                "frontdesk.config.wsgi:application",
+            ]
+        self.log = open(f"/tmp/frontdesk-bench-{kind}-{port}.log", "w")  # noqa: S108, SIM115
+        self.proc = subprocess.Popen(
+            argv,
+            env=common.bench_env(**env),
+            cwd=common.REPO,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.argv = argv
+        self.env = env
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: see {self.log.name}")
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{self.port}/api/health/database", timeout=2
+                ) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"server did not answer within {timeout} s")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=5)
+        self.log.close()
+
+
+class ConnectionWatch:
+    """Samples how many PostgreSQL connections the bench database has (server side)."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(common.DATABASE_URL, autocommit=True) as conn:
+            while not self._stop.wait(1.0):
+                row = conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [common.PG_DB]
+                ).fetchone()
+                self.peak = max(self.peak, (row[0] if row else 0) - 1)
+
+    def __enter__(self) -> ConnectionWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def _loadgen(job: dict[str, Any]) -> dict[str, Any]:
+    with tempfile.NamedTemporaryFile(prefix="frontdesk-loadgen-", suffix=".json", delete=False) as handle:
+        out_path = Path(handle.name)
+    job = {**job, "out": str(out_path)}
+    proc = subprocess.run(
+        [common.PYTHON, "-m", "bench.loadgen"],
+        input=json.dumps(job),
+        capture_output=True,
+        text=True,
+        env=common.bench_env(),
+        cwd=common.REPO,
+        timeout=job.get("seconds", 10) + 240,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"load generator failed: {proc.stderr[-2000:]}")
+    try:
+        result: dict[str, Any] = json.loads(out_path.read_text(encoding="utf-8"))
+        return result
+    finally:
+        out_path.unlink(missing_ok=True)
+
+
+def _rows(label: str, result: dict[str, Any], kinds: list[str]) -> list[list[str]]:
+    rows = []
+    for kind in kinds:
+        values = result["latencies"].get(kind, [])
+        s = summarise(values)
+        rows.append(
+            [
+                f"{label}: {kind}" if label else kind,
+                num(s.count),
+                num(s.count / result["seconds"]),
+                ms(s.p50),
+                ms(s.p95),
+                ms(s.p99),
+                ms(s.max),
+                str(result["errors"].get(kind, 0)),
+            ]
+        )
+    return rows
+
+
+def run_setup(
+    name: str, kind: str, env: dict[str, str], port: int, fixtures: dict[str, Any], quick: bool
+) -> dict[str, Any]:
+    _clear_visits()
+    server = Server(kind, port, env)
+    command = " ".join(Path(a).name if i == 0 else a for i, a in enumerate(server.argv))
+    out: dict[str, Any] = {
+        "name": name,
+        "command": " ".join([*(f"{k}={v}" for k, v in env.items()), command]),
+    }
+    try:
+        server.wait_ready()
+        short = 6 if quick else 8
+        with ConnectionWatch() as watch:
+            say(f"http {name}: /api/health")
+            out["health"] = _loadgen(
+                {
+                    "kind": "closed",
+                    "port": port,
+                    "path": "/api/health",
+                    "concurrency": HOT_COUNTERS,
+                    "seconds": short,
+                    "warmup": 2,
+                }
+            )
+            say(f"http {name}: /api/health/database")
+            out["database"] = _loadgen(
+                {
+                    "kind": "closed",
+                    "port": port,
+                    "path": "/api/health/database",
+                    "concurrency": HOT_COUNTERS,
+                    "seconds": short,
+                    "warmup": 2,
+                }
+            )
+            say(f"http {name}: 32 counters calling, kiosks checking in")
+            out["counters"] = _loadgen(
+                {
+                    "kind": "counters",
+                    "port": port,
+                    "seconds": 10 if quick else 15,
+                    "branch_slug": fixtures["hot"]["slug"],
+                    "service_ids": fixtures["service_ids"],
+                    "kiosk_token": fixtures["hot"]["kiosk_token"],
+                    "counters": fixtures["hot"]["counters"],
+                    "kiosks": 16,
+                    "prefill": 200,
+                    "high_water": 300,
+                }
+            )
+            out["connections_closed"] = watch.peak
+        _clear_visits()
+        with ConnectionWatch() as watch:
+            say(f"http {name}: sustained open-loop mix")
+            out["mix"] = _loadgen(
+                {
+                    "kind": "mix",
+                    "port": port,
+                    "seconds": 30 if quick else 60,
+                    "branches": fixtures["mix"],
+                    "service_ids": fixtures["service_ids"],
+                    "check_ins_per_second": 60,
+                    "calls_per_second": 60,
+                    "prefill_per_branch": 6,
+                    "max_connections": 256,
+                }
+            )
+            out["connections_mix"] = watch.peak
+        if server.proc.poll() is not None:
+            out["server_note"] = "server exited during the run"
+    finally:
+        server.stop()
+    return out
+
+
+def run(quick: bool = False) -> str:
+    common.prepare_database()
+    common.reset_tables()
+    common.flush_redis()
+    say("http: fixtures")
+    fixtures = _fixtures()
+    from django.db import connections
+
+    connections.close_all()
+    common.analyze()
+    background = common.background_load()
+    results = []
+    for i, key in enumerate(SETUPS):
+        name, kind, env = ALL_SETUPS[key]
+        results.append(run_setup(name, kind, env, 8300 + i, fixtures, quick))
+    return report(results, background)
+
+
+def report(results: list[dict[str, Any]], background: str) -> str:
+    headers = ["endpoint", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors"]
+    sections = []
+    verdicts = [
+        "Goals (call-next >= 1/4 of the one-read rate with p99 < 150 ms; sustained mix p99 < 150 ms, "
+        "0 errors)"
+    ]
+    for r in results:
+        rows = _rows("", r["health"], ["request"])
+        rows[0][0] = "GET /api/health (trivial)"
+        db = _rows("", r["database"], ["request"])
+        db[0][0] = "GET /api/health/database (one read)"
+        rows += db
+        counters = r["counters"]
+        rows += _rows("32 counters", counters, ["call-next", "no-show", "check-in"])
+        other = counters["other"]
+        notes = [
+            f"server: {r['command']}",
+            f"closed loop, 32 connections per endpoint; counters phase: 32 counter connections (call-next, "
+            f"then no-show) + 16 kiosk connections (check-in); queue-empty answers: "
+            f"{other.get('call-next queue empty', 0)}; backlog at end {other.get('backlog at end')}; "
+            f"peak PostgreSQL connections {r['connections_closed']}",
+        ]
+        sections.append(table(f"HTTP, {r['name']}: closed loop", headers, rows, notes))
+        mix = r["mix"]
+        mix_kinds = ["check-in", "call-next", "no-show", "ticket page"]
+        mix_rows = _rows("", mix, mix_kinds)
+        everything = [v for k in mix_kinds for v in mix["latencies"].get(k, [])]
+        s = summarise(everything)
+        errors = sum(v for k, v in mix["errors"].items() if k != "prefill")
+        errors += mix["other"].get("no idle counter", 0)  # a scheduled call that could not be made
+        mix_rows.append(
+            [
+                "all requests",
+                num(s.count),
+                num(s.count / mix["seconds"]),
+                ms(s.p50),
+                ms(s.p95),
+                ms(s.p99),
+                ms(s.max),
+                str(errors),
+            ]
+        )
+        mo = mix["other"]
+        mix_notes = [
+            f"open loop for {mix['seconds']} s: 60 check-ins/s + 60 calls/s over {MIX_BRANCHES} branches x "
+            f"{MIX_COUNTERS} counters; latency of the first request of each chain counts from its scheduled "
+            "time",
+            f"queue-empty answers {mo.get('call-next queue empty', 0)}; "
+            f"calls dropped, every counter still busy (counted as errors) {mo.get('no idle counter', 0)}; "
+            f"peak client connections {mo.get('peak connections')}; generator lag p99 "
+            f"{mo.get('scheduler lag p99 ms')} ms; peak PostgreSQL connections {r['connections_mix']}",
+        ]
+        samples = [
+            *r["health"]["error_samples"],
+            *r["database"]["error_samples"],
+            *counters["error_samples"],
+            *mix["error_samples"],
+        ]
+        mix_notes += [f"  error sample: {e}" for e in samples[:5]]
+        if r.get("server_note"):
+            mix_notes.append(r["server_note"])
+        sections.append(
+            table(
+                f"HTTP, {r['name']}: sustained mix (peak of 1,000 branches x 10 counters)",
+                headers,
+                mix_rows,
+                mix_notes,
+            )
+        )
+        one_read = len(r["database"]["latencies"].get("request", [])) / r["database"]["seconds"]
+        calls = counters["latencies"].get("call-next", [])
+        call_rate = len(calls) / counters["seconds"]
+        call_p99 = summarise(calls).p99
+        closed_errors = sum(counters["errors"].values())
+        verdicts.append(
+            f"  {r['name']}: call-next {call_rate:,.0f}/s vs one-read {one_read:,.0f}/s = "
+            f"{call_rate / one_read if one_read else 0:.2f} (goal >= 0.25) -> "
+            f"{'met' if one_read and call_rate / one_read >= 0.25 else 'NOT MET'}; "
+            f"call-next p99 {ms(call_p99)} ms "
+            f"-> {'met' if call_p99 < 0.150 else 'NOT MET'}; closed-loop errors {closed_errors}; "
+            f"sustained mix p99 {ms(s.p99)} ms, {errors} errors -> "
+            f"{'met' if s.p99 < 0.150 and errors == 0 else 'NOT MET'}"
+        )
+    return "\n\n".join([*sections, "\n".join([*verdicts, background])])
