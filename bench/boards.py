@@ -23,7 +23,7 @@ from .common import ms, num, say, summarise, table
 from .http import Server
 
 PORT_A, PORT_B = 8400, 8401
-SERVER_ENV = {"DATABASE_CONN_MAX_AGE": "0"}  # persistent connections off under ASGI (see BENCHMARKS.md)
+SERVER_ENV: dict[str, str] = {}  # the shipped settings
 COUNTED = {"visit.call", "visit.no_show"}
 
 
@@ -263,7 +263,7 @@ def report(rows_data: list[dict[str, Any]], background: str, server: Server) -> 
             ]
         )
     notes = [
-        "servers: 2 processes, each: DATABASE_CONN_MAX_AGE=0 python -m frontdesk serve --workers 1 (uvicorn, "
+        "servers: 2 processes, each: python -m frontdesk serve --workers 1 (uvicorn, "
         "ASGI), REDIS_URL set (RedisPubSubChannelLayer); boards connect to B, calls go through A over HTTP",
         "all websocket clients run in ONE asyncio process (websockets library) on the same 2 cores; "
         "latency = frame arrival time.time() - payload published_at (taken in A right after commit)",

@@ -464,7 +464,11 @@ def _run(
     shared.start_at.value = started
     payloads: list[dict[str, Any]] = []
     last_report = time.monotonic()
-    while len(payloads) < len(counter_procs) and time.monotonic() < shared.deadline + 30:
+    while (
+        len(payloads) < len(counter_procs)
+        and time.monotonic() < shared.deadline + 30
+        and (any(p.is_alive() for p in counter_procs) or not out.empty())
+    ):
         with contextlib.suppress(queue_module.Empty):
             payloads.append(out.get(timeout=1))
         if time.monotonic() - last_report > 15:
@@ -606,7 +610,9 @@ def run(quick: bool = False) -> str:
     common.prepare_database()
     common.reset_tables()
     common.flush_redis()
-    common.setup_django()
+    # Each worker process has its own single connection: with the settings' connection pool, a pool
+    # of one per process (40 processes with bigger pools would pass PostgreSQL's 100 connections).
+    common.setup_django(DATABASE_POOL_MIN="1", DATABASE_POOL_MAX="1")
     from django.db import connections
 
     ctx = mp.get_context("fork")

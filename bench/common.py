@@ -66,8 +66,9 @@ def bench_env(**extra: str) -> dict[str, str]:
 
 def setup_django(**extra: str) -> None:
     """Point this process at the bench database and Redis, then set Django up."""
+    keys = {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "LOG_LEVEL", "FRONTDESK_LOG_LEVEL", *extra}
     for key, value in bench_env(**extra).items():
-        if key in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "LOG_LEVEL", "FRONTDESK_LOG_LEVEL"}:
+        if key in keys:
             os.environ[key] = value
     import django
 

@@ -34,26 +34,14 @@ from .common import ms, num, say, summarise, table
 HOT_COUNTERS = 32
 MIX_BRANCHES = 50
 MIX_COUNTERS = 10
-# key -> (name, kind, extra environment). The shipped default DATABASE_CONN_MAX_AGE=60 leaks one
-# PostgreSQL connection per request thread under ASGI (see BENCHMARKS.md), so the ASGI setups
-# run with persistent connections off, as Django's docs advise for ASGI; "asgi-pool" adds the
-# psycopg pool (bench/settings_pool.py, the change recommended for src); "wsgi-nostatic" drops the
-# async-only ServeStaticMiddleware under WSGI (bench/settings_wsgi.py). BENCH_HTTP_SETUPS
-# (comma-separated keys) picks others, e.g. "asgi-default" to watch the shipped default fail.
+# key -> (name, kind, extra environment): the shipped settings and entry points (PostgreSQL through
+# Django's connection pool; the WSGI entry point serves static files with servestatic's WSGI
+# wrapper instead of its async-only middleware). BENCH_HTTP_SETUPS (comma-separated keys) picks.
 ALL_SETUPS: dict[str, tuple[str, str, dict[str, str]]] = {
-    "asgi": ("ASGI uvicorn x2", "asgi", {"DATABASE_CONN_MAX_AGE": "0"}),
-    "asgi-pool": ("ASGI uvicorn x2 + pool", "asgi", {"DJANGO_SETTINGS_MODULE": "bench.settings_pool"}),
+    "asgi": ("ASGI uvicorn x2", "asgi", {}),
     "wsgi": ("WSGI granian x2", "wsgi", {}),
-    "wsgi-nostatic": (
-        "WSGI granian x2, no async-only middleware",
-        "wsgi",
-        {"DJANGO_SETTINGS_MODULE": "bench.settings_wsgi"},
-    ),
-    "asgi-default": ("ASGI uvicorn x2, shipped defaults", "asgi", {}),
 }
-SETUPS = [
-    key.strip() for key in os.environ.get("BENCH_HTTP_SETUPS", "asgi,asgi-pool,wsgi,wsgi-nostatic").split(",")
-]
+SETUPS = [key.strip() for key in os.environ.get("BENCH_HTTP_SETUPS", "asgi,wsgi").split(",")]
 GRANIAN_BLOCKING_THREADS = 8  # per worker; granian's default (256 for WSGI) opens more connections than
 # PostgreSQL's default max_connections=100 allows
 
