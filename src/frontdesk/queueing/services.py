@@ -246,6 +246,7 @@ def call_next(*, staff_member: StaffMember, service_point: ServicePoint) -> Visi
             Visit.objects.filter(branch=branch, status=VisitStatus.WAITING, service_id__in=service_ids)
             .filter(Q(target_service_point__isnull=True) | Q(target_service_point=service_point))
             .order_by(*calling_order(now=now, max_wait=dt.timedelta(minutes=branch.max_wait_minutes)))
+            .select_related("branch", "service")  # what the caller shows next; only the visit row is locked
             .select_for_update(skip_locked=True, of=("self",))
             .first()
         )
