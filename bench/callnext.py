@@ -70,6 +70,31 @@ def _send(out: mp.Queue[dict[str, Any]], payload: dict[str, Any]) -> None:
     out.put(payload)
 
 
+def _send_counter_result(
+    out: mp.Queue[dict[str, Any]],
+    *,
+    cpu0: float,
+    calls: Any,
+    no_shows: Any,
+    ids: Any,
+    empties: int,
+    errors: list[str],
+) -> None:
+    """What a counter worker reports, the same for the services path and the raw-SQL reference."""
+    _send(
+        out,
+        {
+            "cpu": time.process_time() - cpu0,
+            "call": calls.tobytes(),
+            "no_show": no_shows.tobytes(),
+            "called_ids": ids.tobytes(),
+            "empties": empties,
+            "errors": errors[:20],
+            "error_count": len(errors),
+        },
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Frontdesk services (the real code path)
 
@@ -118,17 +143,8 @@ def _django_counter(
             continue
         no_shows.append(clock() - t1)
     connection.close()
-    _send(
-        out,
-        {
-            "cpu": time.process_time() - cpu0,
-            "call": calls.tobytes(),
-            "no_show": no_shows.tobytes(),
-            "called_ids": ids.tobytes(),
-            "empties": empties,
-            "errors": errors[:20],
-            "error_count": len(errors),
-        },
+    _send_counter_result(
+        out, cpu0=cpu0, calls=calls, no_shows=no_shows, ids=ids, empties=empties, errors=errors
     )
 
 
@@ -304,17 +320,8 @@ def _raw_counter(
             continue
         no_shows.append(clock() - t1)
     conn.close()
-    _send(
-        out,
-        {
-            "cpu": time.process_time() - cpu0,
-            "call": calls.tobytes(),
-            "no_show": no_shows.tobytes(),
-            "called_ids": ids.tobytes(),
-            "empties": empties,
-            "errors": errors[:20],
-            "error_count": len(errors),
-        },
+    _send_counter_result(
+        out, cpu0=cpu0, calls=calls, no_shows=no_shows, ids=ids, empties=empties, errors=errors
     )
 
 
