@@ -214,3 +214,14 @@ LOGGING = {
 }
 
 PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default="ES")
+
+# Periodic jobs that `frontdesk worker` enqueues, each once per day at a wall-clock time of
+# SCHEDULE_TIME_ZONE (frontdesk.core.schedule; the worker looks every SCHEDULE_TICK_SECONDS).
+SCHEDULE_TIME_ZONE = env.str("SCHEDULE_TIME_ZONE", default="Europe/Madrid")
+SCHEDULE_TICK_SECONDS = env.float("SCHEDULE_TICK_SECONDS", default=30.0)
+PERIODIC_JOBS = {
+    "refit_wait_estimators": {
+        "task": "frontdesk.queueing.tasks.refit_wait_estimators",
+        "daily_at": env.str("REFIT_WAIT_ESTIMATORS_AT", default="02:30"),
+    },
+}
