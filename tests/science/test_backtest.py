@@ -23,6 +23,7 @@ from frontdesk.science.backtest import (
     run_backtest,
     score,
     simulate_mms_log,
+    write_csv_log,
 )
 from frontdesk.science.estimator import EventKind, QueueEvent
 
@@ -131,8 +132,49 @@ def test_backtest_command_on_csv_logs(tmp_path, capsys):
         assert (metrics["coverage"] is None) == (name != "frontdesk")
     assert report["frontdesk"]["rmse_s"] < report["head_of_line"]["rmse_s"]
 
-    assert main(["--format", "demo", "--fit", str(fit_path), "--test", str(test_path)]) == 0
-    assert "queue_length_abandon" in capsys.readouterr().out
+    # A plain CSV is not an export of a branch's history: --format demo says what it expects.
+    with pytest.raises(SystemExit):
+        main(["--format", "demo", "--fit", str(fit_path), "--test", str(test_path)])
+    assert "frontdesk export_visits" in capsys.readouterr().err
+
+
+def test_a_written_log_reads_back_as_the_same_events(tmp_path):
+    events = [
+        QueueEvent(1_000.25, EventKind.ARRIVE, "1", "7", 0),
+        QueueEvent(1_010.5, EventKind.ARRIVE, "2", "8", 1),
+        QueueEvent(1_030.0, EventKind.START, "2", "8", 1, "counter-3"),
+        QueueEvent(1_400.123456, EventKind.END, "2", "8", 1, "counter-3"),
+        QueueEvent(1_500.0, EventKind.ABANDON, "1", "7", 0),
+        QueueEvent(1_500.0, EventKind.ARRIVE, "1.2", "8", 0),  # the same visit back in another queue
+        QueueEvent(1_600.0, EventKind.START, "1.2", "8", 0, "counter-4"),  # still at the counter
+    ]
+    path = tmp_path / "export.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        rows = write_csv_log(
+            events, handle, pool_of=lambda queue: "branch", head_start={0: 0.0, 1: 900.0}, labels={"7": "A"}
+        )
+    assert rows == 3
+    log = load_log("demo", [path])
+
+    def ordered(log_events):
+        return sorted(log_events, key=lambda e: (e.time, e.kind, e.visit))
+
+    assert ordered(log.events) == ordered(events)
+    assert log.pool_of("7") == log.pool_of("8") == "branch"
+    assert log.head_start == {0: 0.0, 1: 900.0}
+    assert "1970-01-01T00:23:20.123456" in path.read_text()  # wall clock, to the microsecond
+    assert load_log("csv", [path]).events == log.events
+
+
+def test_two_credits_for_one_priority_class_are_refused(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "queue,customer_id,priority,arrived_at,service_started_at,pool,head_start_s\n"
+        "7,1,1,2026-05-04T09:00:00,2026-05-04T09:01:00,branch,900\n"
+        "7,2,1,2026-05-04T09:00:30,2026-05-04T09:02:00,branch,600\n"
+    )
+    with pytest.raises(ValueError, match=r"export.csv:3: head_start_s 600 differs"):
+        load_log("demo", [path])
 
 
 @pytest.mark.parametrize("servers", [1, 2, 3, 5, 10])

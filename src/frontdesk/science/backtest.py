@@ -24,26 +24,9 @@ Metrics per predictor: ``rmse_s``, ``mean_wait_s``, ``relative_rmse`` (RMSE ÷ m
 ``within_60s`` (share with |error| ≤ 60 s), ``under_share`` (share of under-estimates), ``coverage``
 (share of real waits inside the announced range; ``None`` for anchors, which announce no range) and ``n``.
 
-Log formats (:func:`load_log`): ``anonymous-bank`` (the Technion call-centre files, see
-:mod:`frontdesk.science.anonymous_bank`), ``csv`` and ``demo`` (the demo history exported in the same CSV
-format). The CSV has a header and one row per visit:
-
-======================  =======================================================================
-``queue``               service (queue) name
-``customer_id``         visit or ticket identifier, unique in the file
-``priority``            integer priority class, 0 = regular (optional, default 0)
-``arrived_at``          ISO 8601 time the customer joined the queue (empty: served without queueing)
-``service_started_at``  ISO 8601 time the service started (empty if not served)
-``abandoned_at``        ISO 8601 time the customer left unserved (empty otherwise)
-``service_ended_at``    ISO 8601 time the service ended (empty if not served)
-``counter``             counter or staff member who served (optional)
-``pool``                optional: group of queues sharing counters (default: the queue itself)
-======================  =======================================================================
-
-Times with an offset are converted to the ``tz`` given to :func:`read_csv_log` (default: kept on the
-wall clock they carry); naive times are taken as the branch's wall clock. The replay serves a pool first
-come, first served unless ``head_start`` credits priority classes with seconds of waiting (a large credit
-is a strict priority).
+Logs are read by :mod:`frontdesk.science.visit_log` (formats ``anonymous-bank``, ``csv`` and ``demo``;
+the CSV format is documented there). The replay serves a pool first come, first served unless
+``head_start`` credits priority classes with seconds of waiting (a large credit is a strict priority).
 
 :func:`simulate_mms_log` generates an M/M/s log and :func:`mms_check` compares our estimator on it with
 the optimal queue-length predictor (relative RMSE √(1−ρ) for delayed customers) and head-of-line.
@@ -52,22 +35,17 @@ the optimal queue-length predictor (relative RMSE √(1−ρ) for delayed custom
 from __future__ import annotations
 
 import argparse
-import calendar
-import csv
 import json
 import math
 import random
 import sys
 import time as clock
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from frontdesk.science import anonymous_bank
 from frontdesk.science.estimator import (
-    DEFAULT_HEAD_START,
     Estimate,
     EstimatorModel,
     EventKind,
@@ -76,9 +54,9 @@ from frontdesk.science.estimator import (
     QueueStateTracker,
     WaitingTimeEstimator,
     fit,
-    pool_per_queue,
     queue_length_estimate,
 )
+from frontdesk.science.visit_log import FORMATS, LogSpec, load_log, read_csv_log, write_csv_log
 
 __all__ = [
     "ANCHORS",
@@ -94,21 +72,10 @@ __all__ = [
     "run_backtest",
     "score",
     "simulate_mms_log",
+    "write_csv_log",
 ]
 
 OURS = "frontdesk"
-FORMATS = ("anonymous-bank", "csv", "demo")
-
-
-@dataclass(frozen=True, slots=True)
-class LogSpec:
-    """A log ready to replay: events in time order and how its queues are organised."""
-
-    events: list[QueueEvent]
-    pool_of: Callable[[str], str] = pool_per_queue
-    head_start: Mapping[int, float] = field(default_factory=lambda: dict(DEFAULT_HEAD_START))
-
-
 # ----------------------------------------------------------------------------------------------- anchors
 
 
@@ -342,90 +309,6 @@ def run_backtest(
     return BacktestResult(scores_of(records), model.trained_on, fitted - started, done - fitted, model)
 
 
-# ----------------------------------------------------------------------------------------------- loading
-
-
-def _parse_time(text: str, tz: tzinfo | None) -> float | None:
-    text = text.strip()
-    if not text:
-        return None
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if moment.tzinfo is not None and tz is not None:
-        moment = moment.astimezone(tz)
-    return float(calendar.timegm(moment.timetuple())) + moment.microsecond / 1e6
-
-
-def read_csv_log(
-    path: Path | str, *, tz: tzinfo | None = None, head_start: Mapping[int, float] = DEFAULT_HEAD_START
-) -> LogSpec:
-    """Read a visit log in the CSV format described in this module's docstring."""
-    events: list[QueueEvent] = []
-    pools: dict[str, str] = {}
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = {"queue", "customer_id", "arrived_at", "service_started_at"} - set(reader.fieldnames or ())
-        if missing:
-            raise ValueError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
-        for line, row in enumerate(reader, start=2):
-            try:
-                queue = row["queue"].strip()
-                visit = row["customer_id"].strip()
-                priority = int(row.get("priority") or 0)
-                arrived = _parse_time(row.get("arrived_at") or "", tz)
-                started = _parse_time(row.get("service_started_at") or "", tz)
-                abandoned = _parse_time(row.get("abandoned_at") or "", tz)
-                ended = _parse_time(row.get("service_ended_at") or "", tz)
-            except ValueError as error:
-                raise ValueError(f"{path}:{line}: {error}") from error
-            if not queue or not visit:
-                raise ValueError(f"{path}:{line}: queue and customer_id are required")
-            if row.get("pool"):
-                pools[queue] = row["pool"].strip()
-            counter = (row.get("counter") or "").strip()
-            if arrived is not None:
-                events.append(QueueEvent(arrived, EventKind.ARRIVE, visit, queue, priority))
-                if started is None and abandoned is not None:
-                    events.append(
-                        QueueEvent(max(abandoned, arrived), EventKind.ABANDON, visit, queue, priority)
-                    )
-            if started is not None:
-                start = started if arrived is None else max(started, arrived)
-                events.append(QueueEvent(start, EventKind.START, visit, queue, priority, counter))
-                if ended is not None:
-                    events.append(
-                        QueueEvent(max(ended, start), EventKind.END, visit, queue, priority, counter)
-                    )
-    events.sort(key=lambda e: (e.time, e.kind))
-    pool_map = dict(pools)
-    return LogSpec(
-        events, (lambda queue: pool_map.get(queue, queue)) if pool_map else pool_per_queue, dict(head_start)
-    )
-
-
-def load_log(
-    fmt: str,
-    paths: Sequence[Path | str],
-    *,
-    tz: tzinfo | None = None,
-    head_start: Mapping[int, float] = DEFAULT_HEAD_START,
-) -> LogSpec:
-    """Load and merge logs of one format (``anonymous-bank``, ``csv`` or ``demo``)."""
-    if fmt == "anonymous-bank":
-        events = anonymous_bank.events_from_calls(anonymous_bank.parse_files(paths))
-        return LogSpec(events, anonymous_bank.pool_of, dict(anonymous_bank.PRIORITY_HEAD_START))
-    if fmt in ("csv", "demo"):
-        logs = [read_csv_log(path, tz=tz, head_start=head_start) for path in paths]
-        if len(logs) == 1:
-            return logs[0]
-        merged = sorted((e for log in logs for e in log.events), key=lambda e: (e.time, e.kind))
-
-        def pool_of(queue: str) -> str:
-            return next((p for p in (log.pool_of(queue) for log in logs) if p != queue), queue)
-
-        return LogSpec(merged, pool_of, dict(head_start))
-    raise ValueError(f"unknown log format {fmt!r}; expected one of {', '.join(FORMATS)}")
-
-
 # ------------------------------------------------------------------------------------------------- M/M/s
 
 
@@ -551,7 +434,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Replay a queue log through the waiting-time estimator and the anchors; "
         "fit on --fit, score on --test, using only what was known at each moment.",
     )
-    parser.add_argument("--format", choices=FORMATS, required=True, help="log format")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        required=True,
+        help="log format: the Anonymous Bank files, a visit CSV, or a branch's history as "
+        "`frontdesk export_visits` writes it (demo)",
+    )
     parser.add_argument(
         "--fit", nargs="+", type=Path, required=True, metavar="FILE", help="history to learn from"
     )

@@ -402,7 +402,7 @@ def read_special_days(path: Path | str) -> dict[date, str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """``frontdesk forecast``: forecast held-out days of a log and compare with the same-weekday baseline."""
     from frontdesk.science import anonymous_bank
-    from frontdesk.science.backtest import FORMATS, load_log
+    from frontdesk.science.visit_log import FORMATS, load_log
 
     parser = argparse.ArgumentParser(prog="frontdesk forecast", description=main.__doc__)
     parser.add_argument("--format", choices=FORMATS, required=True)

@@ -8,11 +8,14 @@ import datetime as dt
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from frontdesk.branches.models import Branch
 from frontdesk.core import clock
+from frontdesk.core.errors import DomainError
 from frontdesk.science.estimator import EventKind, QueueEvent
+from frontdesk.science.visit_log import write_csv_log
 
 from ..models import VisitAction, VisitTransition
 
@@ -168,3 +171,26 @@ def network_events(branches: Iterable[Branch], since: dt.datetime, until: dt.dat
         ]
     events.sort(key=lambda event: (event.time, event.kind))
     return events
+
+
+def export_visit_log(*, branch: Branch, first_day: dt.date, last_day: dt.date, handle: TextIO) -> int:
+    """Write the event log of the visits that checked in from ``first_day`` to ``last_day`` (local days,
+    both included) as the CSV of ``science.visit_log``; how many rows (stays in a queue) it wrote.
+
+    It is the log the live estimator learns from (:func:`visit_events`), with its pools and the calling
+    rule's priority credit, so ``frontdesk backtest --format demo`` replays the queue as the live
+    estimator sees it. Times are on the branch's wall clock.
+    """
+    if last_day < first_day:
+        raise DomainError("The last day comes before the first.", field="to")
+    zone = ZoneInfo(branch.time_zone)
+    since = dt.datetime.combine(first_day, dt.time(), tzinfo=zone)
+    until = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+    labels = {queue_name(pk): name for pk, name in branch.services.values_list("pk", "name")}
+    return write_csv_log(
+        visit_events(branch, since, until),
+        handle,
+        pool_of=pool_of,
+        head_start=head_start(branch),
+        labels=labels,
+    )
