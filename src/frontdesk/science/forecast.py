@@ -4,9 +4,12 @@ Model, per queue (fitted by :func:`fit_forecast` on the days before an origin):
 
 * **weekday factors**: each weekday's share of a normal week, from the whole history;
 * **level and trend**: a damped Holt smoothing of the daily totals divided by their weekday factor,
-  so recent weeks count most and a trend is followed but not extrapolated for ever;
+  started from the first week's mean, so recent weeks count most and a trend is followed but not
+  extrapolated for ever;
 * **time-of-day profile** per weekday: the share of the day's arrivals in each interval, averaged over
-  the recent normal days of that weekday (older days weigh less);
+  the recent normal days of that weekday (older days weigh less), shrunk towards the shape the
+  weekdays share by as much as its own difference from that shape is noise (:func:`_profiles`): with
+  two weeks of history a weekday's own shape rests on two days, and the shared one carries it;
 * **special days** (holidays, eves, elections, …) are passed in as a date → label mapping. They are kept
   out of the normal profile; each label's factor (real total ÷ normal forecast) is learned from the
   labelled days of the history, or taken from :data:`DEFAULT_SPECIAL_FACTOR` when the history has none.
@@ -180,7 +183,6 @@ def _normal_days(history: ArrivalHistory, queue: str, special: Mapping[date, str
 
 
 def _fit_queue(history: ArrivalHistory, queue: str, special: Mapping[date, str]) -> QueueForecastModel:
-    slots = history.slots
     normal = _normal_days(history, queue, special)
     if not normal:
         raise ValueError(f"no normal day in the history of {queue!r}")
@@ -193,35 +195,19 @@ def _fit_queue(history: ArrivalHistory, queue: str, special: Mapping[date, str])
     means = [sums[w] / counts[w] if counts[w] else 0.0 for w in range(7)]
     overall = math.fsum(means) / 7 or 1.0
     factor = [m / overall for m in means]
-    # damped Holt on deseasonalised daily totals; unknown and special days are skipped
+    # damped Holt on deseasonalised daily totals; unknown and special days are skipped. The level
+    # starts from the first week's mean (one day alone would weigh for weeks with a small smoothing).
+    values = [history.total(queue, d) / factor[d.weekday()] for d in normal if factor[d.weekday()] > 0]
     level = trend = 0.0
-    started = False
-    for d in normal:
-        if factor[d.weekday()] <= 0:
-            continue
-        value = history.total(queue, d) / factor[d.weekday()]
-        if not started:
-            level, started = value, True
-            continue
+    if values:
+        first_week = values[:7]
+        level = math.fsum(first_week) / len(first_week)
+    for value in values[7:]:
         previous = level
         level = LEVEL_SMOOTHING * value + (1 - LEVEL_SMOOTHING) * (level + TREND_DAMPING * trend)
         trend = TREND_SMOOTHING * (level - previous) + (1 - TREND_SMOOTHING) * TREND_DAMPING * trend
-    # time-of-day profile per weekday, recent weeks weigh more
-    profile: list[list[float]] = []
     last = normal[-1]
-    for weekday in range(7):
-        shares = [0.0] * slots
-        weight_sum = 0.0
-        days = [d for d in normal if d.weekday() == weekday][-PROFILE_WEEKS:]
-        for d in days:
-            total = history.total(queue, d)
-            if total <= 0:
-                continue
-            weight = PROFILE_DECAY ** ((last - d).days / 7)
-            weight_sum += weight
-            for k, value in enumerate(history.row(queue, d)):
-                shares[k] += weight * value / total
-        profile.append([s / weight_sum for s in shares] if weight_sum else [1.0 / slots] * slots)
+    profile = _profiles(history, queue, normal, last)
     model = QueueForecastModel(level, trend, factor, profile, {}, last)
     # special-day factors: real total over what a normal day would have had, by label
     ratios: dict[str, list[float]] = {}
@@ -232,6 +218,76 @@ def _fit_queue(history: ArrivalHistory, queue: str, special: Mapping[date, str])
                 ratios.setdefault(label, []).append(history.total(queue, d) / expected)
     model.special_factor = {label: math.fsum(v) / len(v) for label, v in ratios.items()}
     return model
+
+
+@dataclass(slots=True)
+class _Profile:
+    """One weekday's time-of-day shares as observed, and how much they can be trusted."""
+
+    shares: list[float]
+    arrivals: float  # effective number of arrivals behind the shares (recent days weigh more)
+    open_slots: set[int]  # intervals with any arrival on that weekday
+
+
+def _observed_profile(history: ArrivalHistory, queue: str, days: Sequence[date], last: date) -> _Profile:
+    shares = [0.0] * history.slots
+    weight_sum = weight_squares = 0.0
+    open_slots: set[int] = set()
+    for d in days:
+        row = history.row(queue, d)
+        total = math.fsum(row)
+        if total <= 0:
+            continue
+        weight = PROFILE_DECAY ** ((last - d).days / 7)
+        weight_sum += weight
+        weight_squares += weight * weight / total
+        for k, value in enumerate(row):
+            if value:
+                shares[k] += weight * value / total
+                open_slots.add(k)
+    if not weight_sum:
+        return _Profile([0.0] * history.slots, 0.0, set())
+    return _Profile([s / weight_sum for s in shares], weight_sum * weight_sum / weight_squares, open_slots)
+
+
+def _profiles(history: ArrivalHistory, queue: str, normal: Sequence[date], last: date) -> list[list[float]]:
+    """Time-of-day profile per weekday: its own shares, shrunk towards the shape all weekdays share.
+
+    A weekday's shares come from a few days (at most ``PROFILE_WEEKS``), so each interval's share
+    carries the multinomial noise of those days' arrivals. The weekdays' common shape (per interval
+    the median share of the weekdays open then, restricted to the intervals this weekday is open and
+    renormalised) has far less. Each weekday is pulled towards it by how much of its own difference from it is
+    noise: weight = noise ÷ (noise + real difference), the real difference being what the observed
+    difference exceeds the expected noise by (an empirical-Bayes, James–Stein-like estimate). With
+    little history the profile is mostly the common shape; with a long one each weekday keeps its own.
+    """
+    observed = [
+        _observed_profile(history, queue, [d for d in normal if d.weekday() == w][-PROFILE_WEEKS:], last)
+        for w in range(7)
+    ]
+    # Per interval, the median share of the weekdays open then: one weekday with a shape of its own
+    # (a market day) does not drag the others' common shape towards it, as a mean would.
+    pooled = [
+        _median(shares) if (shares := [p.shares[k] for p in observed if k in p.open_slots]) else 0.0
+        for k in range(history.slots)
+    ]
+    profiles: list[list[float]] = []
+    for own in observed:
+        if not own.arrivals:
+            profiles.append([1.0 / history.slots] * history.slots)
+            continue
+        common = [pooled[k] if k in own.open_slots else 0.0 for k in range(history.slots)]
+        scale = math.fsum(common)
+        if scale <= 0:
+            profiles.append(own.shares)
+            continue
+        common = [c / scale for c in common]
+        noise = math.fsum(c * (1 - c) for c in common) / own.arrivals
+        difference = math.fsum((s - c) ** 2 for s, c in zip(own.shares, common, strict=True))
+        real = max(difference - noise, 0.0)
+        pull = noise / (noise + real) if noise + real > 0 else 0.0
+        profiles.append([pull * c + (1 - pull) * s for s, c in zip(own.shares, common, strict=True)])
+    return profiles
 
 
 def _day_total(model: QueueForecastModel, day: date, origin: date) -> float:
