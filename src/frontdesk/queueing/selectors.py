@@ -9,19 +9,41 @@ import math
 import uuid
 from dataclasses import dataclass, field
 
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Min, QuerySet
+from django.db.models import (
+    Avg,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Min,
+    QuerySet,
+)
 
 from frontdesk.accounts.models import StaffMember
 from frontdesk.branches.models import Branch, Service, ServicePoint
 from frontdesk.core import clock
 from frontdesk.core.errors import NotFound
+from frontdesk.core.joined import JoinedRead
 
+from . import statements
 from .estimates import estimate_for
 from .models import CounterSession, Visit, VisitStatus, VisitTransition
 from .ordering import calling_order
 
 # ---------------------------------------------------------------------------------------------
 # Access-checked getters
+
+# Every API call reads its branch, service, counter or visit first: compiled once (core.joined).
+_BRANCH = JoinedRead(Branch, [])
+_SERVICE = JoinedRead(Service, [])
+_POINT_WITH_BRANCH = JoinedRead(ServicePoint, ["branch"])
+_VISIT_WITH_RELATIONS = JoinedRead(
+    Visit, ["branch", "service", "service_point", "target_service_point", "staff_member"]
+)
+
+
+def _staff_params(staff_member: StaffMember) -> dict[str, object]:
+    return {"staff": staff_member.pk, "any_branch": staff_member.sees_every_branch}
 
 
 def branches_for_staff(staff_member: StaffMember) -> QuerySet[Branch]:
@@ -32,7 +54,10 @@ def branches_for_staff(staff_member: StaffMember) -> QuerySet[Branch]:
 
 
 def branch_get_for_staff(*, slug: str, staff_member: StaffMember) -> Branch:
-    branch = branches_for_staff(staff_member).filter(slug=slug).first()
+    branch = _BRANCH.first(
+        f"t0.slug = %(slug)s AND t0.is_active AND {statements.works_at_branch_sql('t0.id')}",
+        {"slug": slug, **_staff_params(staff_member)},
+    )
     if branch is None:
         raise NotFound("No such branch, or you do not work there.")
     return branch
@@ -50,11 +75,10 @@ def branch_get_public_all() -> QuerySet[Branch]:
 
 
 def service_point_get_for_staff(*, service_point_id: int, staff_member: StaffMember) -> ServicePoint:
-    point = (
-        ServicePoint.objects.select_related("branch")
-        .prefetch_related("services")
-        .filter(pk=service_point_id, branch__in=branches_for_staff(staff_member))
-        .first()
+    """The counter with its branch, if it is at an active branch the staff member works at."""
+    point = _POINT_WITH_BRANCH.first(
+        f"t0.id = %(point)s AND t1.is_active AND {statements.works_at_branch_sql('t0.branch_id')}",
+        {"point": service_point_id, **_staff_params(staff_member)},
     )
     if point is None:
         raise NotFound("No such counter, or you do not work at its branch.")
@@ -62,12 +86,10 @@ def service_point_get_for_staff(*, service_point_id: int, staff_member: StaffMem
 
 
 def visit_get_for_staff(*, visit_id: int, staff_member: StaffMember) -> Visit:
-    visit = (
-        Visit.objects.select_related(
-            "branch", "service", "service_point", "target_service_point", "staff_member"
-        )
-        .filter(pk=visit_id, branch__in=branches_for_staff(staff_member))
-        .first()
+    """The visit with its branch, service, counters and staff member, if at a branch they work at."""
+    visit = _VISIT_WITH_RELATIONS.first(
+        f"t0.id = %(visit)s AND t1.is_active AND {statements.works_at_branch_sql('t0.branch_id')}",
+        {"visit": visit_id, **_staff_params(staff_member)},
     )
     if visit is None:
         raise NotFound("No such ticket, or it belongs to a branch you do not work at.")
@@ -86,7 +108,10 @@ def visit_get_public(*, public_id: uuid.UUID | str) -> Visit:
 
 
 def service_get_for_branch(*, branch: Branch, service_id: int) -> Service:
-    service = branch.services.filter(pk=service_id).first()
+    service = _SERVICE.first(
+        f"t0.id = %(service)s AND {statements.offered_at_branch_sql('t0.id')}",
+        {"service": service_id, "branch": branch.pk},
+    )
     if service is None:
         raise NotFound(f"{branch.name} does not offer that service.")
     return service

@@ -12,16 +12,16 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from phonenumber_field.phonenumber import PhoneNumber
 from phonenumbers import NumberParseException
 
 from frontdesk.accounts.models import StaffMember
 from frontdesk.branches.models import Branch, Service, ServicePoint
 from frontdesk.core import clock
-from frontdesk.core.errors import DomainError, InvalidTransition, PermissionDenied, QueueEmpty
+from frontdesk.core.errors import DomainError, InvalidTransition, NotFound, PermissionDenied, QueueEmpty
 from frontdesk.core.realtime import publish_on_commit
 
+from . import statements
 from .events import CounterChanged, VisitChanged, branch_group
 from .models import (
     ACTIVE_STATUSES,
@@ -36,7 +36,6 @@ from .models import (
     VisitStatus,
     VisitTransition,
 )
-from .ordering import calling_order
 
 # ---------------------------------------------------------------------------------------------
 # Check-in
@@ -102,7 +101,7 @@ def check_in(
     """
     if not branch.is_active:
         raise DomainError(f"{branch.name} is not taking check-ins.")
-    if not branch.services.filter(pk=service.pk).exists():
+    if not statements.branch_offers(branch_id=branch.pk, service_id=service.pk):
         raise DomainError(f"{branch.name} does not offer {service.name}.", field="service")
     if priority_reason not in PriorityReason.values:
         raise DomainError("Unknown priority reason.", field="priority_reason")
@@ -116,7 +115,7 @@ def check_in(
     try:
         with transaction.atomic():
             number = _next_ticket_number(branch=branch, service=service, business_date=business_date)
-            visit = Visit.objects.create(
+            visit = Visit(
                 branch=branch,
                 service=service,
                 business_date=business_date,
@@ -131,6 +130,7 @@ def check_in(
                 queued_at=now,
                 idempotency_key=idempotency_key or None,
             )
+            statements.insert_visit(visit)
             _record(visit, VisitAction.CHECK_IN, from_status="", staff_member=staff_member, at=now)
     except IntegrityError:
         # Two taps raced with the same key: the first one's ticket is the answer.
@@ -231,40 +231,40 @@ def _require_counter_free(service_point: ServicePoint) -> None:
 def call_next(*, staff_member: StaffMember, service_point: ServicePoint) -> Visit:
     """Call the first waiting visit this counter may serve, by the calling-order rule.
 
-    ``FOR UPDATE SKIP LOCKED`` lets 32 counters call at once without waiting on each other and
-    without two of them taking the same ticket (PostgreSQL); on SQLite the IMMEDIATE
-    transaction serialises writers instead.
+    Three statements (``statements``): lock the caller's session at the counter, then pick and call
+    the first ticket with ``FOR UPDATE SKIP LOCKED``, so that 32 counters call at once without
+    waiting on each other and never take the same ticket (PostgreSQL; on SQLite the IMMEDIATE
+    transaction serialises writers instead), then record the transition. Why nothing was called
+    (not signed in, counter still busy, nobody waiting) is worked out only when nothing was.
     """
-    _require_branch(staff_member, service_point.branch)
     now = clock.now()
     branch = service_point.branch
     with transaction.atomic():
-        _open_session(staff_member=staff_member, service_point=service_point)
-        _require_counter_free(service_point)
-        service_ids = _servable_service_ids(staff_member=staff_member, service_point=service_point)
-        visit = (
-            Visit.objects.filter(branch=branch, status=VisitStatus.WAITING, service_id__in=service_ids)
-            .filter(Q(target_service_point__isnull=True) | Q(target_service_point=service_point))
-            .order_by(*calling_order(now=now, max_wait=dt.timedelta(minutes=branch.max_wait_minutes)))
-            .select_related("branch", "service")  # what the caller shows next; only the visit row is locked
-            .select_for_update(skip_locked=True, of=("self",))
-            .first()
+        signed_in = statements.lock_counter_session(
+            service_point_id=service_point.pk,
+            staff_member_id=staff_member.pk,
+            branch_id=branch.pk,
+            any_branch=staff_member.sees_every_branch,
+        )
+        if not signed_in:
+            _require_branch(staff_member, branch)
+            raise DomainError(
+                f"Sign in at {service_point.name} before calling customers.", field="service_point"
+            )
+        visit = statements.call_first_waiting(
+            branch_id=branch.pk,
+            service_point_id=service_point.pk,
+            staff_member_id=staff_member.pk,
+            now=now,
+            max_wait=dt.timedelta(minutes=branch.max_wait_minutes),
         )
         if visit is None:
+            _require_counter_free(service_point)
             raise QueueEmpty(f"Nobody is waiting for {service_point.name}.")
-        _transition(
-            visit,
-            VisitAction.CALL,
-            staff_member=staff_member,
-            service_point=service_point,
-            at=now,
-            changes={
-                "called_at": now,
-                "service_point": service_point,
-                "staff_member": staff_member,
-                "target_service_point": None,
-            },
-        )
+        visit.branch = branch
+        visit.service_point = service_point
+        visit.staff_member = staff_member
+        _record(visit, VisitAction.CALL, from_status=VisitStatus.WAITING, staff_member=staff_member, at=now)
     return visit
 
 
@@ -455,19 +455,33 @@ def _require_branch(staff_member: StaffMember, branch: Branch) -> None:
         raise PermissionDenied(f"You do not work at {branch.name}.")
 
 
-def _lock(visit: Visit) -> Visit:
-    """Re-read the visit under a row lock, so concurrent steps see each other's result."""
-    return (
-        Visit.objects.select_for_update(of=("self",))
-        .select_related("branch", "service", "service_point")
-        .get(pk=visit.pk)
+_RELATED = ("branch", "service", "service_point", "target_service_point", "staff_member")
+
+
+def _lock(visit: Visit, staff_member: StaffMember | None = None) -> Visit:
+    """Re-read the visit under a row lock, so concurrent steps see each other's result.
+
+    With a staff member, also checks in the same statement that they work at its branch. Related
+    objects the caller already holds are carried over when they are still the visit's.
+    """
+    locked = statements.lock_visit(
+        visit_id=visit.pk,
+        staff_member_id=staff_member.pk if staff_member else None,
+        any_branch=staff_member is None or staff_member.sees_every_branch,
     )
+    if locked is None:
+        raise NotFound("No such ticket.")
+    for name in _RELATED:
+        field = Visit._meta.get_field(name)
+        if field.is_cached(visit) and getattr(visit, field.attname) == getattr(locked, field.attname):  # type: ignore[union-attr]
+            field.set_cached_value(locked, field.get_cached_value(visit))  # type: ignore[union-attr]
+    if not locked.works_here:  # type: ignore[attr-defined]
+        raise PermissionDenied(f"You do not work at {locked.branch.name}.")
+    return locked
 
 
 def _lock_for_staff(visit: Visit, staff_member: StaffMember) -> Visit:
-    locked = _lock(visit)
-    _require_branch(staff_member, locked.branch)
-    return locked
+    return _lock(visit, staff_member)
 
 
 def _transition(
@@ -480,6 +494,7 @@ def _transition(
     changes: dict[str, Any],
     reason: str = "",
 ) -> None:
+    """Check the step against the lifecycle, write it to the (locked) visit and record it."""
     allowed_from, to_status = TRANSITIONS[action]
     if visit.status not in allowed_from:
         raise InvalidTransition(
@@ -490,7 +505,7 @@ def _transition(
     for field, value in changes.items():
         setattr(visit, field, value)
     visit.status = to_status
-    visit.save(update_fields=["status", *(field for field in changes)])
+    statements.update_visit(visit_id=visit.pk, changes={"status": to_status, **changes})
     _record(
         visit,
         action,
@@ -512,18 +527,24 @@ def _record(
     service_point: ServicePoint | None = None,
     reason: str = "",
 ) -> None:
-    VisitTransition.objects.create(
-        visit=visit,
-        action=action,
-        from_status=from_status,
-        to_status=visit.status,
+    """Append the transition and publish the visit's event after commit.
+
+    ``service_point`` is where the step happened, recorded on the transition (the visit's own
+    counter when not given).
+    """
+    point = visit.service_point
+    where = service_point if service_point is not None else point
+    statements.record_transition(
+        visit_id=visit.pk,
+        action=str(action),
+        from_status=str(from_status),
+        to_status=str(visit.status),
         at=at,
-        staff_member=staff_member,
-        service_point=service_point,
+        staff_member_id=staff_member.pk if staff_member else None,
+        service_point_id=where.pk if where else None,
         service_id=visit.service_id,
         reason=reason,
     )
-    point = visit.service_point
     event = VisitChanged(
         action=str(action),
         visit_id=visit.pk,

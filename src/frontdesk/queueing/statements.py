@@ -1,0 +1,232 @@
+"""The queue's hot writes, each as one SQL statement: lock a counter, call next, change a visit.
+
+Call next and the steps at the counter are what every counter does all day, so they are written
+by hand instead of through the ORM: the ORM spent about 9 ms of CPU and 10 statements on a call and
+its no-show, where these take one statement each beside the transition record (BENCHMARKS.md).
+Each statement does its checks in its ``WHERE`` clause (the status the step needs, the staff
+member's branch, what the counter serves, that it is free), so the check and the change are one
+atomic step. When a statement changes nothing the service asks why, on the slow path, and says so.
+
+The SQL is plain enough for both databases: PostgreSQL, and SQLite 3.35+ (``RETURNING``);
+``FOR UPDATE SKIP LOCKED`` only where the database has it (SQLite serialises writers with its
+IMMEDIATE transactions instead). Only services call these functions, inside their transaction.
+"""
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import connection
+from django.db.models import Model
+
+from frontdesk.accounts.models import StaffMember
+from frontdesk.branches.models import Branch, ServicePoint
+
+from .models import CounterSession, Visit, VisitStatus, VisitTransition
+from .ordering import calling_order_sql
+
+_VISIT = Visit._meta.db_table
+_SESSION = CounterSession._meta.db_table
+_TRANSITIONS = VisitTransition._meta.db_table
+_BRANCH_SERVICES = Branch.services.through._meta.db_table
+_COUNTER_SERVICES = ServicePoint.services.through._meta.db_table
+_STAFF_SERVICES = StaffMember.services.through._meta.db_table
+_STAFF_BRANCHES = StaffMember.branches.through._meta.db_table
+
+_RETURNING = ", ".join(str(field.column) for field in Visit._meta.concrete_fields)
+
+# The staff member may act at the branch: every branch for head office, else a membership.
+_WORKS_AT_BRANCH = (
+    "(%(any_branch)s OR EXISTS (SELECT 1 FROM {members} m"
+    " WHERE m.staffmember_id = %(staff)s AND m.branch_id = {branch}))"
+)
+
+
+def works_at_branch_sql(branch_column: str) -> str:
+    """SQL that is true when the staff member may act at the branch in ``branch_column``.
+
+    Its parameters are ``%(staff)s`` (their id) and ``%(any_branch)s`` (``sees_every_branch``).
+    """
+    return _WORKS_AT_BRANCH.format(members=_STAFF_BRANCHES, branch=branch_column)
+
+
+def _datetime(value: dt.datetime) -> Any:
+    """A datetime as the database compares it (SQLite stores naive UTC text)."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _one_visit(sql: str, params: Mapping[str, Any]) -> Visit | None:
+    """Run a statement that returns at most one visit row, as a model instance (with conversions)."""
+    rows = list(Visit.objects.raw(sql, params))
+    return rows[0] if rows else None
+
+
+def offered_at_branch_sql(service_column: str) -> str:
+    """SQL that is true when the branch ``%(branch)s`` offers the service in ``service_column``."""
+    return (
+        f"EXISTS (SELECT 1 FROM {_BRANCH_SERVICES} offered"
+        f" WHERE offered.branch_id = %(branch)s AND offered.service_id = {service_column})"
+    )
+
+
+def branch_offers(*, branch_id: int, service_id: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {_BRANCH_SERVICES} WHERE branch_id = %s AND service_id = %s",
+            [branch_id, service_id],
+        )
+        return cursor.fetchone() is not None
+
+
+def insert_visit(visit: Visit) -> None:
+    """Insert a new visit (built in Python with its defaults) and set its id."""
+    fields = [field for field in Visit._meta.concrete_fields if not field.primary_key]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_VISIT} ({', '.join(str(field.column) for field in fields)})"
+            f" VALUES ({', '.join(['%s'] * len(fields))}) RETURNING id",
+            [field.get_db_prep_save(field.pre_save(visit, add=True), connection) for field in fields],
+        )
+        row = cursor.fetchone()
+    assert row is not None
+    visit.pk = row[0]
+    visit._state.adding = False
+    visit._state.db = connection.alias
+
+
+def lock_counter_session(
+    *, service_point_id: int, staff_member_id: int, branch_id: int, any_branch: bool
+) -> bool:
+    """Lock the caller's open session at the counter, so one counter calls one ticket at a time.
+
+    False when they are not signed in there, or no longer work at its branch.
+    """
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    works_at = works_at_branch_sql("%(branch)s")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {_SESSION} WHERE service_point_id = %(point)s"
+            f" AND staff_member_id = %(staff)s AND ended_at IS NULL AND {works_at}{lock}",
+            {
+                "point": service_point_id,
+                "staff": staff_member_id,
+                "branch": branch_id,
+                "any_branch": any_branch,
+            },
+        )
+        return cursor.fetchone() is not None
+
+
+def call_first_waiting(
+    *, branch_id: int, service_point_id: int, staff_member_id: int, now: dt.datetime, max_wait: dt.timedelta
+) -> Visit | None:
+    """Call the first waiting visit the counter and its staff member may serve, in calling order.
+
+    Nothing is called while the counter is still with someone. ``SKIP LOCKED`` lets every counter
+    of a branch call at once without waiting on each other or taking the same ticket.
+    """
+    skip_locked = (
+        " FOR UPDATE OF v SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    )
+    sql = (
+        f"UPDATE {_VISIT} SET status = %(called)s, called_at = %(now)s, service_point_id = %(point)s,"
+        " staff_member_id = %(staff)s, target_service_point_id = NULL"
+        f" WHERE id = (SELECT v.id FROM {_VISIT} v"
+        " WHERE v.branch_id = %(branch)s AND v.status = %(waiting)s"
+        f" AND v.service_id IN (SELECT service_id FROM {_COUNTER_SERVICES} WHERE servicepoint_id = %(point)s)"
+        f" AND (NOT EXISTS (SELECT 1 FROM {_STAFF_SERVICES} WHERE staffmember_id = %(staff)s)"
+        f" OR v.service_id IN (SELECT service_id FROM {_STAFF_SERVICES} WHERE staffmember_id = %(staff)s))"
+        " AND (v.target_service_point_id IS NULL OR v.target_service_point_id = %(point)s)"
+        f" AND NOT EXISTS (SELECT 1 FROM {_VISIT} busy WHERE busy.service_point_id = %(point)s"
+        " AND busy.status IN (%(called)s, %(serving)s))"
+        f" ORDER BY {calling_order_sql('v', cutoff='%(cutoff)s')} LIMIT 1{skip_locked})"
+        f" RETURNING {_RETURNING}"
+    )
+    return _one_visit(
+        sql,
+        {
+            "called": VisitStatus.CALLED.value,
+            "serving": VisitStatus.SERVING.value,
+            "waiting": VisitStatus.WAITING.value,
+            "now": _datetime(now),
+            "cutoff": _datetime(now - max_wait),
+            "point": service_point_id,
+            "staff": staff_member_id,
+            "branch": branch_id,
+        },
+    )
+
+
+def lock_visit(*, visit_id: int, staff_member_id: int | None, any_branch: bool) -> Visit | None:
+    """The visit's row, locked until the transaction ends, with ``works_here``: may the staff member
+    act at its branch (always True without a staff member). None when there is no such visit."""
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    params: dict[str, Any]
+    if staff_member_id is None:
+        works_here, params = "%(any_branch)s", {"any_branch": True}
+    else:
+        works_here = works_at_branch_sql(f"{_VISIT}.branch_id")
+        params = {"staff": staff_member_id, "any_branch": any_branch}
+    return _one_visit(
+        f"SELECT {_RETURNING}, {works_here} AS works_here FROM {_VISIT} WHERE id = %(visit)s{lock}",
+        {**params, "visit": visit_id},
+    )
+
+
+def update_visit(*, visit_id: int, changes: Mapping[str, Any]) -> None:
+    """Write ``changes`` (field name to value; model instances for foreign keys) to a locked visit."""
+    params: dict[str, Any] = {"visit": visit_id}
+    assignments = []
+    for name, value in changes.items():
+        field = Visit._meta.get_field(name)
+        key = f"v{len(params)}"
+        params[key] = _db_value(field, value)
+        assignments.append(f"{field.column} = %({key})s")  # type: ignore[union-attr]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_VISIT} SET {', '.join(assignments)} WHERE id = %(visit)s",
+            params,
+        )
+
+
+_TRANSITION_COLUMNS = (
+    "visit_id, action, from_status, to_status, at, staff_member_id, service_point_id, service_id, reason"
+)
+
+
+def record_transition(
+    *,
+    visit_id: int,
+    action: str,
+    from_status: str,
+    to_status: str,
+    at: dt.datetime,
+    staff_member_id: int | None,
+    service_point_id: int | None,
+    service_id: int,
+    reason: str,
+) -> None:
+    """Append one :class:`VisitTransition` row."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_TRANSITIONS} ({_TRANSITION_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                visit_id,
+                action,
+                from_status,
+                to_status,
+                _datetime(at),
+                staff_member_id,
+                service_point_id,
+                service_id,
+                reason,
+            ],
+        )
+
+
+def _db_value(field: Any, value: Any) -> Any:
+    if isinstance(value, Model):
+        value = value.pk
+    if value is None:
+        return None
+    return field.get_db_prep_save(value, connection)
