@@ -9,6 +9,7 @@ import math
 import uuid
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import (
     Avg,
     Count,
@@ -37,6 +38,7 @@ from .ordering import calling_order
 _BRANCH = JoinedRead(Branch, [])
 _SERVICE = JoinedRead(Service, [])
 _POINT_WITH_BRANCH = JoinedRead(ServicePoint, ["branch"])
+_PUBLIC_VISIT = JoinedRead(Visit, ["branch", "service", "service_point"])
 _VISIT_WITH_RELATIONS = JoinedRead(
     Visit, ["branch", "service", "service_point", "target_service_point", "staff_member"]
 )
@@ -101,7 +103,8 @@ def visit_get_public(*, public_id: uuid.UUID | str) -> Visit:
         key = uuid.UUID(str(public_id))
     except ValueError as error:
         raise NotFound("No such ticket.") from error
-    visit = Visit.objects.select_related("branch", "service", "service_point").filter(public_id=key).first()
+    stored = Visit._meta.get_field("public_id").get_db_prep_value(key, connection)  # hex text on SQLite
+    visit = _PUBLIC_VISIT.first("t0.public_id = %(key)s", {"key": stored})
     if visit is None:
         raise NotFound("No such ticket.")
     return visit
@@ -206,18 +209,14 @@ def ticket_status(visit: Visit) -> TicketStatus:
     """
     if visit.status != VisitStatus.WAITING:
         return TicketStatus(visit=visit, position=None, estimated_wait_minutes=None, counters_open=0)
-    ids = list(
-        waiting_visits(branch=visit.branch, service_ids=[visit.service_id]).values_list("id", flat=True)
+    ids = statements.waiting_ids_in_calling_order(
+        branch_id=visit.branch_id,
+        service_id=visit.service_id,
+        now=clock.now(),
+        max_wait=dt.timedelta(minutes=visit.branch.max_wait_minutes),
     )
     position = ids.index(visit.pk) + 1 if visit.pk in ids else len(ids) + 1
-    counters_open = (
-        CounterSession.objects.filter(
-            ended_at__isnull=True, service_point__branch=visit.branch, service_point__services=visit.service
-        )
-        .values("service_point")
-        .distinct()
-        .count()
-    )
+    counters_open = statements.open_counters_serving(branch_id=visit.branch_id, service_id=visit.service_id)
     estimate = estimate_for(visit)
     if estimate is not None:
         minutes = max(1, math.ceil(estimate.expected_seconds / 60))

@@ -113,6 +113,9 @@ def database_settings(url: str) -> dict[str, Any]:
         # a bounded set instead.
         config["CONN_MAX_AGE"] = 0
         config["OPTIONS"] = {
+            # Parameters bound by the server, so psycopg prepares a statement after it ran five
+            # times on a connection and PostgreSQL stops planning the hot ones anew (BENCHMARKS.md).
+            "server_side_binding": True,
             "pool": {
                 "min_size": env.int("DATABASE_POOL_MIN", default=2),
                 "max_size": env.int("DATABASE_POOL_MAX", default=16),
