@@ -4,10 +4,12 @@ import datetime as dt
 
 import pytest
 
+from frontdesk.queueing.models import Visit, VisitStatus
+from frontdesk.queueing.services import PastVisit, import_past_visits
 from frontdesk.staffing import selectors
 from frontdesk.staffing.services import PlanInputError, plan_week
 
-from .conftest import DAY_FACTOR, NEXT_MONDAY, PROFILE, TODAY
+from .conftest import DAY_FACTOR, MADRID, NEXT_MONDAY, PROFILE, TODAY, build_history
 
 pytestmark = pytest.mark.django_db
 
@@ -38,9 +40,9 @@ def test_forecast_reproduces_the_weekly_pattern(setup, history):
     )
     general, business = plan.services
     assert business.forecast_arrivals / plan.forecast_total == pytest.approx(business_share, rel=0.1)
-    # Service times come from the finished visits.
-    assert general.service_seconds == pytest.approx(8 * 60)
-    assert business.service_seconds == pytest.approx(12 * 60)
+    # Service times are how long a counter is held: from the call (a minute before service) to the end.
+    assert general.service_seconds == pytest.approx(9 * 60)
+    assert business.service_seconds == pytest.approx(13 * 60)
     assert general.measured_from > 100
     # The error on the last two weeks, fitted on the week before, beside the same-weekday baseline.
     accuracy = plan.accuracy
@@ -72,6 +74,80 @@ def test_counters_rise_with_arrivals_a_stricter_target_and_a_longer_service(setu
     assert {service.measured_from for service in slower.services} == {0}
     assert slower.recommended_counter_hours > plan.recommended_counter_hours
     assert slower.forecast_total == pytest.approx(plan.forecast_total)
+
+
+def test_the_walk_to_the_counter_holds_the_counter_too(setup, frozen_now):
+    """The planner times a counter from the call, not from the start of service.
+
+    The same services (8 and 12 minutes from start to finish) with customers taking 2 minutes more
+    from the call to the counter must hold counters 2 minutes longer and need more of them.
+    """
+    build_history(setup, walk_minutes=0)
+    quick = plan_week(branch=setup.branch, simulate=False)
+    Visit.objects.filter(branch=setup.branch).delete()
+    build_history(setup, walk_minutes=2)
+    slow = plan_week(branch=setup.branch, simulate=False)
+
+    assert [s.service_seconds for s in quick.services] == pytest.approx([8 * 60, 12 * 60])
+    assert [s.service_seconds for s in slow.services] == pytest.approx([10 * 60, 14 * 60])
+    assert slow.forecast_total == pytest.approx(quick.forecast_total)
+    assert all(s.recommended >= q.recommended for s, q in zip(slow.slots, quick.slots, strict=True))
+    assert slow.recommended_counter_hours > quick.recommended_counter_hours
+
+
+def test_holding_time_counts_no_shows_from_call_to_mark_and_skips_who_left(setup, frozen_now):
+    day = TODAY - dt.timedelta(days=1)
+    base = dt.datetime.combine(day, dt.time(10), tzinfo=MADRID)
+    minute = dt.timedelta(minutes=1)
+    records = [
+        # Served: called at +1, service from +3 to +11 → the counter is held 10 minutes.
+        *(
+            PastVisit(
+                branch=setup.branch,
+                service=setup.general,
+                arrived_at=base + n * 20 * minute,
+                status=VisitStatus.DONE,
+                called_at=base + (n * 20 + 1) * minute,
+                service_started_at=base + (n * 20 + 3) * minute,
+                finished_at=base + (n * 20 + 11) * minute,
+                service_point=setup.counter_1,
+            )
+            for n in range(4)
+        ),
+        # Not there when called: the counter waited 4 minutes before marking the no-show.
+        PastVisit(
+            branch=setup.branch,
+            service=setup.general,
+            arrived_at=base + 100 * minute,
+            status=VisitStatus.NO_SHOW,
+            called_at=base + 101 * minute,
+            finished_at=base + 105 * minute,
+            service_point=setup.counter_1,
+        ),
+        # Imported without a call time: timed from the start of service.
+        PastVisit(
+            branch=setup.branch,
+            service=setup.general,
+            arrived_at=base + 120 * minute,
+            status=VisitStatus.DONE,
+            service_started_at=base + 122 * minute,
+            finished_at=base + 132 * minute,
+            service_point=setup.counter_1,
+        ),
+        # Left before being called: held no counter.
+        PastVisit(
+            branch=setup.branch,
+            service=setup.general,
+            arrived_at=base + 140 * minute,
+            status=VisitStatus.LEFT,
+            finished_at=base + 170 * minute,
+        ),
+    ]
+    import_past_visits(records)
+    measured = selectors.service_times(branch=setup.branch, services=[setup.general], until=frozen_now)
+    general = measured[setup.general.pk]
+    assert general.samples == 6
+    assert general.mean_seconds == pytest.approx((4 * 10 + 4 + 10) * 60 / 6)
 
 
 def test_scheduled_is_what_the_branch_usually_opens(setup, history):

@@ -31,7 +31,9 @@ class ServiceDemandOut(Schema):
     ticket_letter: str
     name: str
     forecast_arrivals: float = Field(description="Customers expected over the week.")
-    service_seconds: float = Field(description="Mean service time used by the plan.")
+    service_seconds: float = Field(
+        description="Mean counter time per customer used by the plan: from the call to the end of the visit."
+    )
     measured_from: int = Field(description="Finished visits measured; 0 = configured or what-if time.")
     peak_dedicated_counters: int = Field(description="Most counters the service alone would need.")
 
@@ -129,7 +131,8 @@ def branch_plan(
     """A week's staffing plan: forecast, recommended and usual counters per open half hour.
 
     ``week`` is any day of the week (default: next week); ``target`` the share to call within
-    ``target_minutes``; ``service_minutes`` replaces every service's measured time (what-if);
+    ``target_minutes``; ``service_minutes`` replaces every service's measured counter time per
+    customer, from the call to the end of the visit (what-if);
     ``simulate=false`` skips the simulation check (hourly levels then come from Erlang C).
     """
     staff = staff_of(request, scope=READ)

@@ -1,4 +1,4 @@
-"""Reads for the staffing planner: a branch's arrival history, service times and usual staffing.
+"""Reads for the staffing planner: a branch's arrival history, counter holding times and usual staffing.
 
 The planner reads queueing's facts (visits and counter sessions) in bulk, as plain values, in the
 branch's own time zone. The three functions that touch queueing's tables (``arrival_history``,
@@ -124,36 +124,60 @@ def arrival_history(*, branch: Branch, until: dt.date, weeks: int = HISTORY_WEEK
 
 @dataclass(frozen=True, slots=True)
 class ServiceTime:
-    """Mean service time of one service at one branch, and how it was found."""
+    """How long one service holds a counter per called customer at one branch, and how it was found.
+
+    The planner's "service time" is this counter holding time, from the call to the end of the visit
+    (see ``service_times``), not the time from service start to finish.
+    """
 
     mean_seconds: float
     cv: float  # coefficient of variation (standard deviation / mean); 1.0 when unknown
-    samples: int  # finished visits measured; 0 when the configured expected duration is used
+    samples: int  # called visits measured; 0 when the configured expected duration is used
+
+
+def holding_seconds(
+    called_at: dt.datetime | None, started_at: dt.datetime | None, finished_at: dt.datetime | None
+) -> float | None:
+    """How long one visit held its counter: from the call (or, lacking one, the service start) to the end.
+
+    A counter is taken when it calls a customer, not when service starts: the walk to the counter
+    belongs to the counter's time, and a no-show holds it from the call until the mark. Imported
+    history without call times falls back to the service start. ``None`` when there is no span.
+    """
+    begins = [moment for moment in (called_at, started_at) if moment is not None]
+    if not begins or finished_at is None:
+        return None
+    seconds = (finished_at - min(begins)).total_seconds()
+    return seconds if seconds > 0 else None
 
 
 def service_times(
     *, branch: Branch, services: Iterable[Service], until: dt.datetime
 ) -> dict[int, ServiceTime]:
-    """Per service: the mean and spread of service times of the visits finished in the recent weeks.
+    """Per service: the mean and spread of counter holding times of the visits ended in recent weeks.
+
+    A visit holds its counter from the call to its end (``holding_seconds``): served visits until
+    they finish, no-shows until they are marked, since the counter could call nobody else meanwhile.
+    Visits that left the queue never held a counter and are not counted. The call is the last one
+    (a recall moves ``called_at``), so time spent waiting before a recall is not counted, and a visit
+    transferred away counts only at the counter that finished it.
 
     Falls back to the service's configured expected duration (and an exponential spread) when fewer
-    than ``MIN_SERVICE_SAMPLES`` visits were served.
+    than ``MIN_SERVICE_SAMPLES`` visits were measured.
     """
     wanted = {service.pk: service for service in services}
     durations: dict[int, list[float]] = defaultdict(list)
     rows = Visit.objects.filter(
+        Q(called_at__isnull=False) | Q(service_started_at__isnull=False),
         branch=branch,
         service_id__in=list(wanted),
-        status=VisitStatus.DONE,
-        service_started_at__isnull=False,
+        status__in=[VisitStatus.DONE, VisitStatus.NO_SHOW],
         finished_at__gte=until - dt.timedelta(days=SERVICE_TIME_DAYS),
         finished_at__lt=until,
-    ).values_list("service_id", "service_started_at", "finished_at")
-    for service_id, started, finished in rows.iterator(chunk_size=2000):
-        if started is None or finished is None:  # excluded by the filter; for the type checker
-            continue
-        seconds = (finished - started).total_seconds()
-        if seconds > 0:
+    ).values_list("service_id", "called_at", "service_started_at", "finished_at")
+    for service_id, called, started, finished in rows.iterator(chunk_size=2000):
+        seconds = holding_seconds(called, started, finished)
+        if seconds is not None:
             durations[service_id].append(seconds)
     result = {}
     for service_id, service in wanted.items():

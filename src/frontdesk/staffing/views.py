@@ -2,8 +2,9 @@
 
 The page shows one week of a branch: a heat map of recommended versus usually-open counters per
 half hour, the expected share served in time per hour, the forecast's measured accuracy, and a
-what-if form (target, target time, service time). Everything is computed by ``services.plan_week``;
-this module parses the inputs and arranges the plan into rows and columns for the template.
+what-if form (target, target time, counter time per customer). Everything is computed by
+``services.plan_week``; this module parses the inputs and arranges the plan into rows and columns
+for the template.
 """
 
 import csv
@@ -51,10 +52,12 @@ class PlanForm(forms.Form):
         widget=forms.NumberInput(attrs={"step": "any", "min": "1"}),
     )
     service_minutes = forms.FloatField(
-        label=gettext_lazy("Service time (minutes)"),
+        label=gettext_lazy("Counter time per customer (minutes)"),
         required=False,
         widget=forms.NumberInput(attrs={"step": "any", "min": "1"}),
-        help_text=gettext_lazy("Leave empty to use each service's measured time."),
+        help_text=gettext_lazy(
+            "From the call to the end of the visit. Leave empty to use each service's measured time."
+        ),
     )
 
     def inputs(self) -> dict[str, Any]:

@@ -25,8 +25,8 @@ class ServiceDemand:
     ticket_letter: str
     name: str
     forecast_arrivals: float  # over the week
-    service_seconds: float  # used by the plan (measured, configured or the what-if override)
-    measured_from: int  # finished visits the mean comes from; 0 = the configured duration
+    service_seconds: float  # counter time per customer, call to end (measured, configured or what-if)
+    measured_from: int  # called visits the mean comes from; 0 = the configured duration
     peak_dedicated_counters: int  # the most counters it alone would need in a half hour
 
 

@@ -34,7 +34,9 @@ def plan_week(
     """Forecast, staff and check one week (Monday to Sunday, the branch's local days) of a branch.
 
     ``week_start`` is any day of the week to plan (default: next week). ``service_minutes_override``
-    replaces every service's mean service time (a what-if: "if service took 12 minutes").
+    replaces every service's mean service time (a what-if: "if a customer held a counter 12 minutes").
+    A service time here is a counter's holding time, from the call to the end of the visit
+    (``selectors.service_times``): that is how long a counter cannot call anyone else.
     """
     now = clock.now()
     today = clock.local_date(now, branch.time_zone)

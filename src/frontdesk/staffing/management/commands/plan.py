@@ -38,7 +38,9 @@ class Command(BaseCommand):
             "--target-minutes", type=float, default=10.0, help="The target time in minutes (default 10)."
         )
         parser.add_argument(
-            "--service-minutes", type=float, help="What-if: one service time for every service."
+            "--service-minutes",
+            type=float,
+            help="What-if: one counter time per customer (call to end of visit) for every service.",
         )
         parser.add_argument("--no-simulation", action="store_true", help="Skip the simulation check.")
         parser.add_argument("--json", action="store_true", help="Print the whole plan as one JSON object.")
