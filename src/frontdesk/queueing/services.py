@@ -211,17 +211,9 @@ def _servable_service_ids(*, staff_member: StaffMember, service_point: ServicePo
 
 
 def _require_counter_free(service_point: ServicePoint) -> None:
-    busy = (
-        Visit.objects.filter(
-            service_point=service_point, status__in=[VisitStatus.CALLED, VisitStatus.SERVING]
-        )
-        .only("ticket_code")
-        .first()
-    )
+    busy = statements.ticket_at_counter(service_point_id=service_point.pk)
     if busy is not None:
-        raise DomainError(
-            f"{service_point.name} is still with {busy.ticket_code}: finish it or put it back first."
-        )
+        raise DomainError(f"{service_point.name} is still with {busy}: finish it or put it back first.")
 
 
 # ---------------------------------------------------------------------------------------------

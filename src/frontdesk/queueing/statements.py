@@ -117,6 +117,17 @@ def lock_counter_session(
         return cursor.fetchone() is not None
 
 
+def ticket_at_counter(*, service_point_id: int) -> str | None:
+    """The code of the ticket called to or served at the counter, if any."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT ticket_code FROM {_VISIT} WHERE service_point_id = %s AND status IN (%s, %s) LIMIT 1",
+            [service_point_id, VisitStatus.CALLED.value, VisitStatus.SERVING.value],
+        )
+        row = cursor.fetchone()
+        return str(row[0]) if row else None
+
+
 def call_first_waiting(
     *, branch_id: int, service_point_id: int, staff_member_id: int, now: dt.datetime, max_wait: dt.timedelta
 ) -> Visit | None:

@@ -120,7 +120,7 @@ def database_settings(url: str) -> dict[str, Any]:
                 "min_size": env.int("DATABASE_POOL_MIN", default=2),
                 "max_size": env.int("DATABASE_POOL_MAX", default=16),
                 "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
-            }
+            },
         }
     return config
 
