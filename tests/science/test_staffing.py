@@ -7,10 +7,13 @@ import time
 import pytest
 
 from frontdesk.science.erlang import agents_needed, erlang_c
+from frontdesk.science.simulation import Distribution
 from frontdesk.science.staffing import (
+    ServiceDemandSpec,
     ServiceForecast,
     StaffingTarget,
     check_plan_by_simulation,
+    check_skilled_plan_by_simulation,
     plan_network,
     required_counters,
 )
@@ -123,6 +126,55 @@ def test_plan_check_with_abandonment_and_empty_intervals():
     assert all(0 <= check.utilisation.mean <= 1 for check in checks)
     with pytest.raises(ValueError, match="one value per interval"):
         check_plan_by_simulation([1.0], [1, 2], service_seconds=60)
+
+
+def test_skilled_check_with_counters_that_serve_everything_is_the_pooled_check():
+    arrivals = [4.0, 9.0, 12.0, 6.0]
+    counters = [1, 2, 3, 2]
+    pooled = check_plan_by_simulation(arrivals, counters, service_seconds=300, replications=8, seed=5)
+    skilled = check_skilled_plan_by_simulation(
+        [ServiceDemandSpec("service", arrivals, Distribution.exponential(300))],
+        [[(f"counter-{k + 1}", frozenset({"service"})) for k in range(count)] for count in counters],
+        replications=8,
+        seed=5,
+    )
+    assert skilled == pooled
+
+
+def test_skilled_check_serves_a_customer_only_at_a_counter_with_the_skill():
+    demands = [
+        ServiceDemandSpec("general", [10.0, 10.0, 10.0], Distribution.exponential(240)),
+        ServiceDemandSpec("business", [3.0, 3.0, 3.0], Distribution.exponential(240)),
+    ]
+    both, split, business_only = (
+        frozenset({"general", "business"}),
+        frozenset({"general"}),
+        frozenset({"business"}),
+    )
+    shared = check_skilled_plan_by_simulation(
+        demands, [[("one", both), ("two", both)]] * 3, replications=10, seed=2
+    )
+    apart = check_skilled_plan_by_simulation(
+        demands, [[("one", split), ("two", business_only)]] * 3, replications=10, seed=2
+    )
+    nobody_for_business = check_skilled_plan_by_simulation(
+        demands, [[("one", split), ("two", split)]] * 3, replications=10, seed=2
+    )
+
+    def level(checks: list) -> float:
+        return sum(c.service_level.mean * c.simulated_arrivals for c in checks) / sum(
+            c.simulated_arrivals for c in checks
+        )
+
+    # Two counters for everything beat one per service (pooling), and a service nobody serves
+    # is never called: only the general customers (about 10 of 13) can be within the target.
+    assert level(shared) > level(apart)
+    assert level(nobody_for_business) < 0.85
+    assert [check.counters for check in apart] == [2, 2, 2]
+    with pytest.raises(ValueError, match="one value per interval"):
+        check_skilled_plan_by_simulation(demands, [[("one", both)]] * 2)
+    with pytest.raises(ValueError, match="changes its services"):
+        check_skilled_plan_by_simulation(demands, [[("one", both)], [("one", split)], []])
 
 
 def test_plan_network_matches_exact_plan_on_grid_values_and_never_plans_lighter():

@@ -185,6 +185,25 @@ def test_every_open_day_is_checked_by_simulation(setup, history):
     assert plan.expected_service_level < plan.recommended_service_level
 
 
+def test_the_simulation_opens_counters_with_their_skills(setup, history):
+    """Counters that serve only some services do less than the pooled queue's counters would."""
+    split = plan_week(branch=setup.branch)
+    for counter in (setup.counter_2, setup.counter_3):
+        counter.services.set([setup.general, setup.business])
+    pooled = plan_week(branch=setup.branch)
+    assert [slot.scheduled for slot in split.slots] == [slot.scheduled for slot in pooled.slots]
+    assert split.expected_service_level < pooled.expected_service_level
+    assert not any("No counter serves" in note for note in split.notes)
+
+    for counter in (setup.counter_1, setup.counter_2, setup.counter_3):
+        counter.services.set([setup.general])
+    unserved = plan_week(branch=setup.branch)
+    assert any(f"No counter serves {setup.business.name}" in note for note in unserved.notes)
+    # Business customers are never called, so at most the others are served within the target.
+    business = unserved.services[1]
+    assert unserved.recommended_service_level <= 1 - business.forecast_arrivals / unserved.forecast_total
+
+
 def test_a_branch_without_history_keeps_one_counter_open(setup, frozen_now):
     plan = plan_week(branch=setup.branch)
     assert plan.slots

@@ -27,9 +27,11 @@ __all__ = [
     "IntervalCheck",
     "IntervalRequirement",
     "NetworkPlan",
+    "ServiceDemandSpec",
     "ServiceForecast",
     "StaffingTarget",
     "check_plan_by_simulation",
+    "check_skilled_plan_by_simulation",
     "plan_network",
     "required_counters",
 ]
@@ -256,6 +258,88 @@ def check_plan_by_simulation(
         ],
         interval_seconds=width,
     )
+    return _replicated_checks(
+        scenario, arrivals, counters, target_seconds=target_seconds, replications=replications, seed=seed
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceDemandSpec:
+    """One service in a skill-aware check: its forecast arrivals per interval and its service time."""
+
+    name: str
+    arrivals: Sequence[float]
+    service_time: Distribution
+
+
+def check_skilled_plan_by_simulation(
+    demands: Sequence[ServiceDemandSpec],
+    open_counters: Sequence[Sequence[tuple[str, frozenset[str]]]],
+    *,
+    target_seconds: float = 600.0,
+    interval_minutes: float = 30.0,
+    replications: int = 20,
+    seed: int = 0,
+) -> list[IntervalCheck]:
+    """Like :func:`check_plan_by_simulation`, with each service's own queue and counters with skills.
+
+    ``open_counters`` holds, for each interval, the counters open then as ``(name, services)``; a
+    counter keeps its name and services from one interval to the next (the same name is the same
+    counter, so a customer it is serving when it closes is finished). A customer is served only by
+    a counter whose services include theirs; one whose service no open counter serves waits.
+    """
+    _check_interval(interval_minutes)
+    if replications < 1:
+        raise ValueError("replications must be >= 1")
+    intervals = len(open_counters)
+    if any(len(demand.arrivals) != intervals for demand in demands):
+        raise ValueError("every service and the counters need one value per interval")
+    width = interval_minutes * 60.0
+    skills: dict[str, frozenset[str]] = {}
+    spans: dict[str, list[tuple[float, float]]] = {}
+    for index, counters in enumerate(open_counters):
+        start, end = index * width, (index + 1) * width
+        for name, services in counters:
+            if skills.setdefault(name, services) != services:
+                raise ValueError(f"counter {name!r} changes its services between intervals")
+            windows = spans.setdefault(name, [])
+            if windows and windows[-1][1] == start:
+                windows[-1] = (windows[-1][0], end)
+            else:
+                windows.append((start, end))
+    scenario = Scenario(
+        services=[
+            ServiceSpec(
+                demand.name,
+                tuple(_per_hour(count, interval_minutes) for count in demand.arrivals),
+                demand.service_time,
+            )
+            for demand in demands
+        ],
+        counters=[Counter(name, skills[name], tuple(windows)) for name, windows in spans.items()],
+        interval_seconds=width,
+        horizon_seconds=intervals * width,
+    )
+    totals = [math.fsum(demand.arrivals[index] for demand in demands) for index in range(intervals)]
+    return _replicated_checks(
+        scenario,
+        totals,
+        [len(counters) for counters in open_counters],
+        target_seconds=target_seconds,
+        replications=replications,
+        seed=seed,
+    )
+
+
+def _replicated_checks(
+    scenario: Scenario,
+    arrivals: Sequence[float],
+    counters: Sequence[int],
+    *,
+    target_seconds: float,
+    replications: int,
+    seed: int,
+) -> list[IntervalCheck]:
     per_interval = [
         simulate(scenario, seed=replication_seed).by_interval(target_seconds)
         for replication_seed in replication_seeds(seed, replications)

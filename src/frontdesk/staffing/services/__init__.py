@@ -21,11 +21,15 @@ How a week is planned (``plan_week``):
    pooled Erlang C service level of both staffings (steady state: a half hour whose traffic
    reaches the counters open scores 0).
 4. **Check** every open day with the discrete-event simulator
-   (``science.staffing.check_plan_by_simulation``), once with the recommended counters and
-   once with those usually open, same random streams: non-stationary Poisson arrivals, service
-   times with the measured spread, the queue carried over from one half hour to the next. The
-   expected service level per hour comes from these runs, so a short peak costs what it really
-   costs rather than the steady-state 0.
+   (``science.staffing.check_skilled_plan_by_simulation``), once with the recommended counters
+   and once with those usually open, same random streams: non-stationary Poisson arrivals, a
+   queue per service with its own mean and measured spread, the queue carried over from one half
+   hour to the next. Counters are the branch's own with their skills (``ServicePoint.services``,
+   ``selectors.counter_skills``), so the check is not pooled: when a half hour has N counters,
+   ``simulation.choose_counters`` opens the N whose services carry the most forecast load per
+   counter already open for them (past the branch's counters, copies of them). The expected
+   service level per hour comes from these runs, so a short peak costs what it really costs
+   rather than the steady-state 0.
 5. **Accuracy**: the same forecast fitted on the weeks before the last two and scored on those
    two, beside the average of the same weekday over the four weeks before them, per service and
    on the branch's total per half hour.

@@ -12,6 +12,7 @@ from frontdesk.science.forecast import (
     fit_forecast,
     forecast,
 )
+from frontdesk.science.simulation import Distribution
 from frontdesk.science.staffing import StaffingTarget, required_counters
 
 from .. import selectors
@@ -151,12 +152,18 @@ def plan_week(
                 )
             )
 
-    cv = _pooled_cv(slots, services, seconds, measured)
     checks: list[DayCheck] = []
     recommended: Simulated | None = None
     usual_levels: Simulated | None = None
     if simulate:
-        checks, recommended, usual_levels = simulate_plan(slots, cv=cv, target_seconds=target_seconds)
+        counters = selectors.counter_skills(branch)
+        _note_unserved(services, counters, slots, notes)
+        checks, recommended, usual_levels = simulate_plan(
+            slots,
+            counters=counters,
+            service_times={s.pk: _service_time(seconds[s.pk], measured[s.pk].cv) for s in services},
+            target_seconds=target_seconds,
+        )
     demands = [
         ServiceDemand(
             service_id=s.pk,
@@ -232,23 +239,26 @@ def _expected(
     return result.service_level, result.average_wait_seconds
 
 
-def _pooled_cv(
-    slots: list[SlotPlan],
-    services: list[Service],
-    seconds: dict[int, float],
-    measured: dict[int, selectors.ServiceTime],
-) -> float:
-    """Spread of the service times of all services together (a mixture weighted by the forecast).
+def _service_time(mean_seconds: float, cv: float) -> Distribution:
+    """A service's counter time in the simulation: its mean and measured spread (a what-if keeps it)."""
+    cv = min(max(cv, 0.1), 3.0)
+    return Distribution.exponential(mean_seconds) if cv == 1.0 else Distribution.lognormal(mean_seconds, cv)
 
-    With a what-if service time every service has the same mean and keeps its measured spread.
-    """
-    weights = {s.pk: math.fsum(slot.forecast_by_service[s.pk] for slot in slots) for s in services}
-    total = math.fsum(weights.values())
-    if total <= 0:
-        return 1.0
-    mean = math.fsum(weights[s.pk] * seconds[s.pk] for s in services) / total
-    second_moment = (
-        math.fsum(weights[s.pk] * seconds[s.pk] ** 2 * (1 + measured[s.pk].cv ** 2) for s in services) / total
-    )
-    cv = math.sqrt(max(second_moment - mean * mean, 0.0)) / mean if mean > 0 else 1.0
-    return min(max(cv, 0.1), 3.0)
+
+def _note_unserved(
+    services: list[Service],
+    counters: list[selectors.CounterSkills],
+    slots: list[SlotPlan],
+    notes: list[str],
+) -> None:
+    """Say so when a service with expected customers has no counter that serves it."""
+    if not counters:
+        notes.append("No active counters: in the simulation every counter serves every service.")
+        return
+    served = frozenset().union(*(counter.service_ids for counter in counters))
+    for service in services:
+        if service.pk not in served and any(slot.forecast_by_service.get(service.pk) for slot in slots):
+            notes.append(
+                f"No counter serves {service.name}: its customers wait in the simulation until a "
+                "counter is set up to serve it (Admin, counters)."
+            )

@@ -1,18 +1,66 @@
-"""The plan checked by the discrete-event simulator, one day at a time, and the service level per hour."""
+"""The plan checked by the discrete-event simulator, one day at a time, and the service level per hour.
+
+The simulation gives each service its own queue and service time and opens real counters with their
+skills (``ServicePoint.services``): when a half hour has N counters (recommended or usually open),
+``choose_counters`` says which.
+"""
 
 import datetime as dt
 import math
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from frontdesk.science.staffing import check_plan_by_simulation
+from frontdesk.science.simulation import Distribution
+from frontdesk.science.staffing import ServiceDemandSpec, check_skilled_plan_by_simulation
 
-from ..selectors import SLOT_MINUTES, slot_start
+from ..selectors import SLOT_MINUTES, CounterSkills, slot_start
 from .plan import DayCheck, HourLevel, SlotPlan, weighted
 
 SIMULATED_DAYS_PER_CHECK = 20
 Simulated = dict[tuple[dt.date, int], tuple[float, float]]  # (day, slot) → (arrivals, service level)
+OpenCounter = tuple[str, frozenset[str]]  # (name, services by id as text), as the simulator takes them
+
+
+def choose_counters(
+    counters: Sequence[CounterSkills], loads: Mapping[int, float], count: int
+) -> list[CounterSkills]:
+    """Which ``count`` counters are open in a half hour whose forecast load per service is ``loads``.
+
+    One at a time, the next counter is the one whose services carry the most load per counter
+    already open for them (the sum over its services of load / (1 + counters open for it)), ties
+    in display order. So the first counter is the one that can take the most of the forecast, and
+    later ones go where the load is still shared among the fewest counters; a service with load and
+    no counter yet weighs most. The choice for N counters is the choice for N − 1 plus one.
+
+    Past the branch's own counters the choice starts again over copies of them (a spare desk
+    staffed like one of the branch's counters). A branch without counters gets counters that
+    serve every service with load (the pooled queue).
+    """
+    if not counters:
+        counters = [CounterSkills(0, "Counter", frozenset(loads))]
+    chosen: list[CounterSkills] = []
+    open_for: dict[int, int] = defaultdict(int)
+    while len(chosen) < count:
+        round_number, taken = divmod(len(chosen), len(counters))
+        if taken == 0:
+            left = list(counters)
+        best = max(
+            range(len(left)),
+            key=lambda index: (
+                math.fsum(loads.get(s, 0.0) / (1 + open_for[s]) for s in left[index].service_ids),
+                -index,
+            ),
+        )
+        counter = left.pop(best)
+        if round_number:
+            counter = CounterSkills(
+                counter.service_point_id, f"{counter.name} (spare {round_number})", counter.service_ids
+            )
+        chosen.append(counter)
+        for service_id in counter.service_ids:
+            open_for[service_id] += 1
+    return chosen
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,9 +72,9 @@ class _SimulatedDay:
 
 def _simulate_day(
     day_slots: dict[int, SlotPlan],
-    counters_of: Callable[[SlotPlan], int],
+    open_counters: Callable[[SlotPlan], list[OpenCounter]],
     *,
-    cv: float,
+    service_times: Mapping[int, Distribution],
     target_seconds: float,
     seed: int,
     per_slot: Simulated,
@@ -34,17 +82,27 @@ def _simulate_day(
     """Run one day (first to last open half hour; closed ones in between have no counter)."""
     first, last = min(day_slots), max(day_slots)
     span = range(first, last + 1)
-    arrivals = [day_slots[k].forecast if k in day_slots else 0.0 for k in span]
-    total = math.fsum(arrivals)
-    if total <= 0:
+    demands = [
+        ServiceDemandSpec(
+            str(service_id),
+            [day_slots[k].forecast_by_service.get(service_id, 0.0) if k in day_slots else 0.0 for k in span],
+            service_time,
+        )
+        for service_id, service_time in service_times.items()
+    ]
+    demands = [demand for demand in demands if math.fsum(demand.arrivals) > 0]
+    if not demands:
         return None
-    service = math.fsum(slot.forecast * slot.service_seconds for slot in day_slots.values()) / total
-    results = check_plan_by_simulation(
-        arrivals,
-        [counters_of(day_slots[k]) if k in day_slots else 0 for k in span],
-        service_seconds=service,
+    offered = frozenset(demand.name for demand in demands)
+    results = check_skilled_plan_by_simulation(
+        demands,
+        [
+            [(name, services & offered) for name, services in open_counters(day_slots[k])]
+            if k in day_slots
+            else []
+            for k in span
+        ],
         target_seconds=target_seconds,
-        service_cv=cv,
         interval_minutes=SLOT_MINUTES,
         replications=SIMULATED_DAYS_PER_CHECK,
         seed=seed,
@@ -69,12 +127,38 @@ def _simulate_day(
 
 
 def simulate_plan(
-    slots: list[SlotPlan], *, cv: float, target_seconds: float
+    slots: list[SlotPlan],
+    *,
+    counters: Sequence[CounterSkills],
+    service_times: Mapping[int, Distribution],
+    target_seconds: float,
 ) -> tuple[list[DayCheck], Simulated, Simulated]:
-    """Simulate each open day with the recommended and with the usual counters (same seeds)."""
+    """Simulate each open day with the recommended and with the usual counters (same seeds).
+
+    Both open the counters ``choose_counters`` picks for the half hour's forecast: the same rule,
+    so the two differ only in how many are open.
+    """
     checks: list[DayCheck] = []
     recommended: Simulated = {}
     usual: Simulated = {}
+    chosen: dict[tuple[dt.date, int], list[OpenCounter]] = {}
+    for slot in slots:
+        loads = {
+            service_id: arrivals * service_times[service_id].mean_seconds
+            for service_id, arrivals in slot.forecast_by_service.items()
+            if service_id in service_times
+        }
+        chosen[(slot.day, slot.slot)] = [
+            (counter.name, frozenset(str(service_id) for service_id in counter.service_ids))
+            for counter in choose_counters(counters, loads, max(slot.recommended, slot.scheduled))
+        ]
+
+    def recommended_counters(slot: SlotPlan) -> list[OpenCounter]:
+        return chosen[(slot.day, slot.slot)][: slot.recommended]
+
+    def usual_counters(slot: SlotPlan) -> list[OpenCounter]:
+        return chosen[(slot.day, slot.slot)][: slot.scheduled]
+
     by_day: dict[dt.date, dict[int, SlotPlan]] = defaultdict(dict)
     for slot in slots:
         by_day[slot.day][slot.slot] = slot
@@ -82,8 +166,8 @@ def simulate_plan(
         seed = day.toordinal()
         planned = _simulate_day(
             day_slots,
-            lambda slot: slot.recommended,
-            cv=cv,
+            recommended_counters,
+            service_times=service_times,
             target_seconds=target_seconds,
             seed=seed,
             per_slot=recommended,
@@ -92,8 +176,8 @@ def simulate_plan(
             continue
         today = _simulate_day(
             day_slots,
-            lambda slot: slot.scheduled,
-            cv=cv,
+            usual_counters,
+            service_times=service_times,
             target_seconds=target_seconds,
             seed=seed,
             per_slot=usual,
