@@ -73,7 +73,9 @@ def naive_call_until_empty(job: dict[str, Any], go: Callable[[], None]) -> dict[
     """The bug ``call_next`` exists to prevent: look at the first waiting ticket, then take it.
 
     The read is an autocommit query with no lock, and the write a separate transaction that
-    updates by id without checking the status again. Deliberately wrong; never copy it.
+    updates by id without checking the status again. Deliberately wrong; never copy it. Each call
+    is closed as a no-show in the same transaction, so the counter is free for its next call (a
+    counter is with one visit at a time, which the database enforces).
     """
     from django.db import transaction
     from django.utils import timezone
@@ -113,6 +115,7 @@ def naive_call_until_empty(job: dict[str, Any], go: Callable[[], None]) -> dict[
                 service_point_id=job["counter_id"],
                 service_id=service_id,
             )
+            Visit.objects.filter(pk=visit_id).update(status=VisitStatus.NO_SHOW, finished_at=now)
         called.append(visit_id)
     return {"called": called}
 

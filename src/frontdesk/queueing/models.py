@@ -138,6 +138,14 @@ class Visit(models.Model):
                 condition=~models.Q(status__in=["called", "serving"]) | models.Q(service_point__isnull=False),
                 name="called_visit_has_counter",
             ),
+            # A counter is with one customer at a time. Also the small index behind "is this
+            # counter free?", asked on every call (the plain foreign-key index holds the
+            # counter's whole history).
+            models.UniqueConstraint(
+                fields=["service_point"],
+                condition=models.Q(status__in=["called", "serving"]),
+                name="one_visit_at_a_time_per_counter",
+            ),
         ]
         indexes = [
             models.Index(fields=["branch", "status", "service"], name="visit_queue_idx"),
