@@ -42,8 +42,10 @@ ALL_SETUPS: dict[str, tuple[str, str, dict[str, str]]] = {
     "wsgi": ("WSGI granian x2", "wsgi", {}),
 }
 SETUPS = [key.strip() for key in os.environ.get("BENCH_HTTP_SETUPS", "asgi,wsgi").split(",")]
-GRANIAN_BLOCKING_THREADS = 8  # per worker; granian's default (256 for WSGI) opens more connections than
-# PostgreSQL's default max_connections=100 allows
+# Per worker; granian's default (256 for WSGI) opens more connections than PostgreSQL's default
+# max_connections=100 allows.
+GRANIAN_BLOCKING_THREADS = int(os.environ.get("BENCH_GRANIAN_THREADS", "4"))
+GRANIAN_WORKERS = int(os.environ.get("BENCH_GRANIAN_WORKERS", "2"))
 
 
 def _fixtures() -> dict[str, Any]:
@@ -93,7 +95,7 @@ class Server:
                 "--interface",
                 "wsgi",
                 "--workers",
-                "2",
+                str(GRANIAN_WORKERS),
                 "--host",
                 "127.0.0.1",
                 "--port",
