@@ -53,6 +53,10 @@ class Connection:
     async def _request(
         self, method: str, path: str, token: str | None, body: bytes | None
     ) -> tuple[int, bytes]:
+        if self.reader is not None and self.reader.at_eof():
+            # The server closed this keep-alive connection while it sat idle (granian does after
+            # 30 s without a request), as HTTP allows; a client opens a new one, as browsers do.
+            self.close()
         if self.writer is None:
             await self._open()
         assert self.reader is not None
