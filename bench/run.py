@@ -1,6 +1,6 @@
 """``python -m bench.run``: run the benchmarks and print their tables, each beside its reference.
 
-    python -m bench.run                        # everything (25-35 minutes on a busy 2-core machine)
+    python -m bench.run                        # everything (about 11 minutes on a quiet 2-core machine)
     python -m bench.run --only callnext        # one benchmark: callnext, http, boards or planning
     python -m bench.run --only http --quick    # a shorter run of it
 
