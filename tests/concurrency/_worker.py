@@ -120,6 +120,23 @@ def naive_call_until_empty(job: dict[str, Any], go: Callable[[], None]) -> dict[
     return {"called": called}
 
 
+def call_once(job: dict[str, Any], go: Callable[[], None]) -> dict[str, Any]:
+    """One press of "call next" (many of these at one counter at once: a double click, or worse)."""
+    from frontdesk.accounts.models import StaffMember
+    from frontdesk.branches.models import ServicePoint
+    from frontdesk.core.errors import DomainError
+    from frontdesk.queueing import services
+
+    clerk = StaffMember.objects.get(pk=job["staff_id"])
+    counter = ServicePoint.objects.select_related("branch").get(pk=job["counter_id"])
+    go()
+    try:
+        visit = services.call_next(staff_member=clerk, service_point=counter)
+    except DomainError as error:
+        return {"called": [], "refused": str(error)}
+    return {"called": [visit.pk], "refused": ""}
+
+
 def check_in_many(job: dict[str, Any], go: Callable[[], None]) -> dict[str, Any]:
     """A kiosk issuing ``count`` tickets for one service as fast as it can."""
     from frontdesk.branches.models import Branch, Service
@@ -153,6 +170,7 @@ def check_in_with_keys(job: dict[str, Any], go: Callable[[], None]) -> dict[str,
 TASKS: dict[str, Callable[[dict[str, Any], Callable[[], None]], dict[str, Any]]] = {
     "call_next": call_next_until_empty,
     "naive_call": naive_call_until_empty,
+    "call_once": call_once,
     "check_in": check_in_many,
     "check_in_with_keys": check_in_with_keys,
 }

@@ -61,3 +61,23 @@ def test_a_naive_read_then_update_call_next_hands_tickets_out_twice(setup):
     )
     assert from_workers.duplicates, "the naive variant should have called some ticket twice"
     assert from_transitions.duplicates == from_workers.duplicates
+
+
+def test_eight_presses_of_call_next_at_one_counter_call_one_ticket(setup, clerk):
+    """A double click, or eight: the counter gets one ticket and the other presses are told why."""
+    from frontdesk.queueing import services
+
+    for _ in range(20):
+        services.check_in(branch=setup.branch, service=setup.general)
+    services.open_counter(staff_member=clerk, service_point=setup.counter_1)
+    job = {"counter_id": setup.counter_1.pk, "staff_id": clerk.pk}
+
+    results = run_swarm("call_once", [job] * 8)
+
+    called = [visit_id for result in results for visit_id in result["called"]]
+    refusals = [result["refused"] for result in results if result["refused"]]
+    assert len(called) == 1, results
+    ticket = Visit.objects.get(pk=called[0])
+    assert refusals == [f"Counter 1 is still with {ticket.ticket_code}: finish it or put it back first."] * 7
+    assert list(Visit.objects.filter(service_point=setup.counter_1).values_list("pk", flat=True)) == called
+    assert VisitTransition.objects.filter(action=VisitAction.CALL).count() == 1

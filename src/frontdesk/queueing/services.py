@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Model
 from phonenumber_field.phonenumber import PhoneNumber
 from phonenumbers import NumberParseException
 
@@ -30,7 +31,6 @@ from .models import (
     CounterSession,
     Outcome,
     PriorityReason,
-    TicketSequence,
     Visit,
     VisitAction,
     VisitStatus,
@@ -39,23 +39,6 @@ from .models import (
 
 # ---------------------------------------------------------------------------------------------
 # Check-in
-
-
-def _next_ticket_number(*, branch: Branch, service: Service, business_date: dt.date) -> int:
-    """Take the next number for the day in one atomic statement (no duplicates, no gaps)."""
-    table = TicketSequence._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (branch_id, service_id, business_date, last_number) "  # noqa: S608  (table name is ours)
-            "VALUES (%s, %s, %s, 1) "
-            "ON CONFLICT (branch_id, service_id, business_date) "
-            f"DO UPDATE SET last_number = {table}.last_number + 1 "
-            "RETURNING last_number",
-            [branch.pk, service.pk, business_date],
-        )
-        row = cursor.fetchone()
-    assert row is not None
-    return int(row[0])
 
 
 def normalise_phone(raw: str) -> str:
@@ -101,8 +84,6 @@ def check_in(
     """
     if not branch.is_active:
         raise DomainError(f"{branch.name} is not taking check-ins.")
-    if not statements.branch_offers(branch_id=branch.pk, service_id=service.pk):
-        raise DomainError(f"{branch.name} does not offer {service.name}.", field="service")
     if priority_reason not in PriorityReason.values:
         raise DomainError("Unknown priority reason.", field="priority_reason")
     phone = normalise_phone(customer_phone)
@@ -114,7 +95,11 @@ def check_in(
     business_date = clock.local_date(now, branch.time_zone)
     try:
         with transaction.atomic():
-            number = _next_ticket_number(branch=branch, service=service, business_date=business_date)
+            number = statements.take_ticket_number(
+                branch_id=branch.pk, service_id=service.pk, business_date=business_date
+            )
+            if number is None:
+                raise DomainError(f"{branch.name} does not offer {service.name}.", field="service")
             visit = Visit(
                 branch=branch,
                 service=service,
@@ -223,41 +208,51 @@ def _require_counter_free(service_point: ServicePoint) -> None:
 def call_next(*, staff_member: StaffMember, service_point: ServicePoint) -> Visit:
     """Call the first waiting visit this counter may serve, by the calling-order rule.
 
-    Three statements (``statements``): lock the caller's session at the counter, then pick and call
-    the first ticket with ``FOR UPDATE SKIP LOCKED``, so that 32 counters call at once without
-    waiting on each other and never take the same ticket (PostgreSQL; on SQLite the IMMEDIATE
-    transaction serialises writers instead), then record the transition. Why nothing was called
-    (not signed in, counter still busy, nobody waiting) is worked out only when nothing was.
+    Two statements (``statements``): pick and call the first ticket with ``FOR UPDATE SKIP LOCKED``,
+    checking in the same statement that the caller is signed in at the counter, works at its branch
+    and that the counter is free, so that 32 counters call at once without waiting on each other and
+    never take the same ticket (PostgreSQL; on SQLite the IMMEDIATE transaction serialises writers
+    instead); then record the transition. Why nothing was called (not your branch, not signed in,
+    counter still busy, nobody waiting) is worked out only when nothing was.
     """
     now = clock.now()
     branch = service_point.branch
-    with transaction.atomic():
-        signed_in = statements.lock_counter_session(
-            service_point_id=service_point.pk,
-            staff_member_id=staff_member.pk,
-            branch_id=branch.pk,
-            any_branch=staff_member.sees_every_branch,
-        )
-        if not signed_in:
-            _require_branch(staff_member, branch)
-            raise DomainError(
-                f"Sign in at {service_point.name} before calling customers.", field="service_point"
+    try:
+        with transaction.atomic():
+            visit = statements.call_first_waiting(
+                branch_id=branch.pk,
+                service_point_id=service_point.pk,
+                staff_member_id=staff_member.pk,
+                any_branch=staff_member.sees_every_branch,
+                now=now,
+                max_wait=dt.timedelta(minutes=branch.max_wait_minutes),
             )
-        visit = statements.call_first_waiting(
-            branch_id=branch.pk,
-            service_point_id=service_point.pk,
-            staff_member_id=staff_member.pk,
-            now=now,
-            max_wait=dt.timedelta(minutes=branch.max_wait_minutes),
-        )
-        if visit is None:
-            _require_counter_free(service_point)
-            raise QueueEmpty(f"Nobody is waiting for {service_point.name}.")
-        visit.branch = branch
-        visit.service_point = service_point
-        visit.staff_member = staff_member
-        _record(visit, VisitAction.CALL, from_status=VisitStatus.WAITING, staff_member=staff_member, at=now)
+            if visit is None:
+                _explain_nothing_called(staff_member, service_point)
+            assert visit is not None
+            visit.branch = branch
+            visit.service_point = service_point
+            visit.staff_member = staff_member
+            _record(
+                visit, VisitAction.CALL, from_status=VisitStatus.WAITING, staff_member=staff_member, at=now
+            )
+    except IntegrityError:
+        # A second call at the same counter at the same moment (a double click): the first one
+        # committed, and the one-visit-per-counter index refused this one.
+        _require_counter_free(service_point)
+        raise
     return visit
+
+
+def _explain_nothing_called(staff_member: StaffMember, service_point: ServicePoint) -> None:
+    """Raise the reason ``call_next`` called nobody, in the order a clerk would fix them."""
+    _require_branch(staff_member, service_point.branch)
+    if not CounterSession.objects.filter(
+        service_point=service_point, staff_member=staff_member, ended_at__isnull=True
+    ).exists():
+        raise DomainError(f"Sign in at {service_point.name} before calling customers.", field="service_point")
+    _require_counter_free(service_point)
+    raise QueueEmpty(f"Nobody is waiting for {service_point.name}.")
 
 
 def call_visit(*, staff_member: StaffMember, service_point: ServicePoint, visit: Visit, reason: str) -> Visit:
@@ -304,20 +299,20 @@ def recall_visit(*, staff_member: StaffMember, visit: Visit) -> Visit:
 
 
 def start_service(*, staff_member: StaffMember, visit: Visit) -> Visit:
-    return _staff_step(
+    return _counter_step(
         staff_member=staff_member,
         visit=visit,
         action=VisitAction.START,
-        changes=lambda _locked, now: {"service_started_at": now, "staff_member": staff_member},
+        changes=lambda now: {"service_started_at": now, "staff_member": staff_member},
     )
 
 
 def mark_no_show(*, staff_member: StaffMember, visit: Visit) -> Visit:
-    return _staff_step(
+    return _counter_step(
         staff_member=staff_member,
         visit=visit,
         action=VisitAction.NO_SHOW,
-        changes=lambda _locked, now: {"finished_at": now},
+        changes=lambda now: {"finished_at": now},
     )
 
 
@@ -325,11 +320,11 @@ def finish_visit(*, staff_member: StaffMember, visit: Visit, outcome: Outcome | 
     """End the service with an outcome and an optional note."""
     if outcome not in Outcome.values:
         raise DomainError("Choose an outcome.", field="outcome")
-    return _staff_step(
+    return _counter_step(
         staff_member=staff_member,
         visit=visit,
         action=VisitAction.FINISH,
-        changes=lambda _locked, now: {"finished_at": now, "outcome": outcome, "note": note.strip()},
+        changes=lambda now: {"finished_at": now, "outcome": outcome, "note": note.strip()},
     )
 
 
@@ -366,6 +361,43 @@ def _staff_step(
             changes=changes(locked, now),
         )
     return locked
+
+
+def _counter_step(
+    *,
+    staff_member: StaffMember,
+    visit: Visit,
+    action: VisitAction,
+    changes: Callable[[dt.datetime], dict[str, Any]],
+) -> Visit:
+    """A step from one status whose change does not depend on the row (start, no-show, finish).
+
+    One conditional ``UPDATE … RETURNING`` checks the status and the staff member's branch and makes
+    the change; only when it changes nothing does the step go the locking way (``_staff_step``),
+    which says why (no such ticket, not your branch, not in that status) or, if the visit came back
+    to that status meanwhile, takes the step after all.
+    """
+    (from_status,) = TRANSITIONS[action][0]
+    to_status = TRANSITIONS[action][1]
+    now = clock.now()
+    with transaction.atomic():
+        changed = statements.change_visit_if(
+            visit_id=visit.pk,
+            status=from_status,
+            changes={"status": to_status, **changes(now)},
+            staff_member_id=staff_member.pk,
+            any_branch=staff_member.sees_every_branch,
+        )
+        if changed is None:
+            return _staff_step(
+                staff_member=staff_member, visit=visit, action=action, changes=lambda _locked, at: changes(at)
+            )
+        _carry_related(visit, changed)
+        for name, value in changes(now).items():
+            if isinstance(value, Model):
+                setattr(changed, name, value)
+        _record(changed, action, from_status=from_status, staff_member=staff_member, at=now)
+    return changed
 
 
 def transfer_visit(
@@ -463,13 +495,19 @@ def _lock(visit: Visit, staff_member: StaffMember | None = None) -> Visit:
     )
     if locked is None:
         raise NotFound("No such ticket.")
-    for name in _RELATED:
-        field = Visit._meta.get_field(name)
-        if field.is_cached(visit) and getattr(visit, field.attname) == getattr(locked, field.attname):  # type: ignore[union-attr]
-            field.set_cached_value(locked, field.get_cached_value(visit))  # type: ignore[union-attr]
+    _carry_related(visit, locked)
     if not locked.works_here:  # type: ignore[attr-defined]
         raise PermissionDenied(f"You do not work at {locked.branch.name}.")
     return locked
+
+
+def _carry_related(source: Visit, target: Visit) -> None:
+    """Give ``target`` (a fresh read of the same visit) the related objects ``source`` holds, where
+    they are still its own, so that showing it costs no more queries."""
+    for name in _RELATED:
+        field = Visit._meta.get_field(name)
+        if field.is_cached(source) and getattr(source, field.attname) == getattr(target, field.attname):  # type: ignore[union-attr]
+            field.set_cached_value(target, field.get_cached_value(source))  # type: ignore[union-attr]
 
 
 def _lock_for_staff(visit: Visit, staff_member: StaffMember) -> Visit:
@@ -598,9 +636,11 @@ def import_past_visits(records: list[PastVisit]) -> int:
         visits: list[Visit] = []
         for record in ordered:
             business_date = clock.local_date(record.arrived_at, record.branch.time_zone)
-            number = _next_ticket_number(
-                branch=record.branch, service=record.service, business_date=business_date
+            number = statements.take_ticket_number(
+                branch_id=record.branch.pk, service_id=record.service.pk, business_date=business_date
             )
+            if number is None:
+                raise DomainError(f"{record.branch.name} does not offer {record.service.name}.")
             visits.append(
                 Visit(
                     branch=record.branch,

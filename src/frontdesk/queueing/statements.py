@@ -22,12 +22,13 @@ from django.db.models import Model
 from frontdesk.accounts.models import StaffMember
 from frontdesk.branches.models import Branch, ServicePoint
 
-from .models import CounterSession, Visit, VisitStatus, VisitTransition
+from .models import CounterSession, TicketSequence, Visit, VisitStatus, VisitTransition
 from .ordering import calling_order_sql
 
 _VISIT = Visit._meta.db_table
 _SESSION = CounterSession._meta.db_table
 _TRANSITIONS = VisitTransition._meta.db_table
+_SEQUENCE = TicketSequence._meta.db_table
 _BRANCH_SERVICES = Branch.services.through._meta.db_table
 _COUNTER_SERVICES = ServicePoint.services.through._meta.db_table
 _STAFF_SERVICES = StaffMember.services.through._meta.db_table
@@ -69,13 +70,26 @@ def offered_at_branch_sql(service_column: str) -> str:
     )
 
 
-def branch_offers(*, branch_id: int, service_id: int) -> bool:
+def take_ticket_number(*, branch_id: int, service_id: int, business_date: dt.date) -> int | None:
+    """The next ticket number of the day for the service, or None if the branch does not offer it.
+
+    One atomic upsert of the day's sequence row (no duplicates, no gaps); its row lock is held until
+    the transaction ends, so the visit that takes the number must be inserted in the same one.
+    """
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT 1 FROM {_BRANCH_SERVICES} WHERE branch_id = %s AND service_id = %s",
-            [branch_id, service_id],
+            f"INSERT INTO {_SEQUENCE} (branch_id, service_id, business_date, last_number)"
+            f" SELECT %(branch)s, %(service)s, %(day)s, 1 WHERE {offered_at_branch_sql('%(service)s')}"
+            " ON CONFLICT (branch_id, service_id, business_date)"
+            f" DO UPDATE SET last_number = {_SEQUENCE}.last_number + 1 RETURNING last_number",
+            {
+                "branch": branch_id,
+                "service": service_id,
+                "day": connection.ops.adapt_datefield_value(business_date),
+            },
         )
-        return cursor.fetchone() is not None
+        row = cursor.fetchone()
+    return int(row[0]) if row else None
 
 
 def insert_visit(visit: Visit) -> None:
@@ -94,29 +108,6 @@ def insert_visit(visit: Visit) -> None:
     visit._state.db = connection.alias
 
 
-def lock_counter_session(
-    *, service_point_id: int, staff_member_id: int, branch_id: int, any_branch: bool
-) -> bool:
-    """Lock the caller's open session at the counter, so one counter calls one ticket at a time.
-
-    False when they are not signed in there, or no longer work at its branch.
-    """
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    works_at = works_at_branch_sql("%(branch)s")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id FROM {_SESSION} WHERE service_point_id = %(point)s"
-            f" AND staff_member_id = %(staff)s AND ended_at IS NULL AND {works_at}{lock}",
-            {
-                "point": service_point_id,
-                "staff": staff_member_id,
-                "branch": branch_id,
-                "any_branch": any_branch,
-            },
-        )
-        return cursor.fetchone() is not None
-
-
 def ticket_at_counter(*, service_point_id: int) -> str | None:
     """The code of the ticket called to or served at the counter, if any."""
     with connection.cursor() as cursor:
@@ -129,12 +120,21 @@ def ticket_at_counter(*, service_point_id: int) -> str | None:
 
 
 def call_first_waiting(
-    *, branch_id: int, service_point_id: int, staff_member_id: int, now: dt.datetime, max_wait: dt.timedelta
+    *,
+    branch_id: int,
+    service_point_id: int,
+    staff_member_id: int,
+    any_branch: bool,
+    now: dt.datetime,
+    max_wait: dt.timedelta,
 ) -> Visit | None:
     """Call the first waiting visit the counter and its staff member may serve, in calling order.
 
-    Nothing is called while the counter is still with someone. ``SKIP LOCKED`` lets every counter
-    of a branch call at once without waiting on each other or taking the same ticket.
+    Only for a staff member signed in at the counter and working at its branch, and only while the
+    counter is with nobody. ``SKIP LOCKED`` lets every counter of a branch call at once without
+    waiting on each other or taking the same ticket. Two calls at one counter at the same moment
+    (a double click) both pass the "with nobody" test; the index that keeps a counter to one visit
+    at a time then refuses the second (``IntegrityError``), once the first has committed.
     """
     skip_locked = (
         " FOR UPDATE OF v SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
@@ -148,6 +148,9 @@ def call_first_waiting(
         f" AND (NOT EXISTS (SELECT 1 FROM {_STAFF_SERVICES} WHERE staffmember_id = %(staff)s)"
         f" OR v.service_id IN (SELECT service_id FROM {_STAFF_SERVICES} WHERE staffmember_id = %(staff)s))"
         " AND (v.target_service_point_id IS NULL OR v.target_service_point_id = %(point)s)"
+        f" AND EXISTS (SELECT 1 FROM {_SESSION} s WHERE s.service_point_id = %(point)s"
+        " AND s.staff_member_id = %(staff)s AND s.ended_at IS NULL)"
+        f" AND {works_at_branch_sql('v.branch_id')}"
         f" AND NOT EXISTS (SELECT 1 FROM {_VISIT} busy WHERE busy.service_point_id = %(point)s"
         " AND busy.status IN (%(called)s, %(serving)s))"
         f" ORDER BY {calling_order_sql('v', cutoff='%(cutoff)s')} LIMIT 1{skip_locked})"
@@ -164,6 +167,7 @@ def call_first_waiting(
             "point": service_point_id,
             "staff": staff_member_id,
             "branch": branch_id,
+            "any_branch": any_branch,
         },
     )
 
@@ -187,17 +191,40 @@ def lock_visit(*, visit_id: int, staff_member_id: int | None, any_branch: bool) 
 def update_visit(*, visit_id: int, changes: Mapping[str, Any]) -> None:
     """Write ``changes`` (field name to value; model instances for foreign keys) to a locked visit."""
     params: dict[str, Any] = {"visit": visit_id}
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {_VISIT} SET {_assignments(changes, params)} WHERE id = %(visit)s", params)
+
+
+def change_visit_if(
+    *, visit_id: int, status: str, changes: Mapping[str, Any], staff_member_id: int, any_branch: bool
+) -> Visit | None:
+    """Apply ``changes`` if the visit is still in ``status`` and at a branch the staff member works at.
+
+    The new row, or None when nothing was changed (no such visit, another status, not their branch).
+    """
+    params: dict[str, Any] = {
+        "visit": visit_id,
+        "status": status,
+        "staff": staff_member_id,
+        "any_branch": any_branch,
+    }
+    return _one_visit(
+        f"UPDATE {_VISIT} SET {_assignments(changes, params)}"
+        f" WHERE id = %(visit)s AND status = %(status)s AND {works_at_branch_sql(f'{_VISIT}.branch_id')}"
+        f" RETURNING {_RETURNING}",
+        params,
+    )
+
+
+def _assignments(changes: Mapping[str, Any], params: dict[str, Any]) -> str:
+    """``column = %(vN)s, …`` for the changes, their values added to ``params``."""
     assignments = []
     for name, value in changes.items():
         field = Visit._meta.get_field(name)
         key = f"v{len(params)}"
         params[key] = _db_value(field, value)
         assignments.append(f"{field.column} = %({key})s")  # type: ignore[union-attr]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {_VISIT} SET {', '.join(assignments)} WHERE id = %(visit)s",
-            params,
-        )
+    return ", ".join(assignments)
 
 
 _TRANSITION_COLUMNS = (
