@@ -115,7 +115,8 @@ def database_settings(url: str) -> dict[str, Any]:
         config["OPTIONS"] = {
             # Parameters bound by the server, so psycopg prepares a statement after it ran five
             # times on a connection and PostgreSQL stops planning the hot ones anew (BENCHMARKS.md).
-            "server_side_binding": True,
+            # Off for a pooler that cannot keep prepared statements (PgBouncer before 1.21).
+            "server_side_binding": env.bool("DATABASE_SERVER_SIDE_BINDING", default=True),
             "pool": {
                 "min_size": env.int("DATABASE_POOL_MIN", default=2),
                 "max_size": env.int("DATABASE_POOL_MAX", default=16),
