@@ -135,6 +135,19 @@ def test_console_of_another_branch_is_not_found(setup, outsider):
     assert not outsider.counter_sessions.exists()
 
 
+def test_choosing_a_counter_shows_who_is_at_the_taken_ones(setup, clerk, second_clerk):
+    services.open_counter(staff_member=second_clerk, service_point=setup.counter_2)
+    client = Client()
+    client.force_login(clerk)
+    page = client.get("/console/").text
+    taken = re.search(r'<button class="counter-button" disabled>\s*<strong>Counter 2</strong>', page)
+    assert taken is not None, page
+    assert "Diego Soto is here" in page
+    free = re.search(r'<button class="counter-button">\s*<strong>Counter 1</strong>', page)
+    assert free is not None
+    assert page.count("is here") == 1
+
+
 def test_console_flow_sign_in_call_start_finish(setup, clerk):
     services.check_in(branch=setup.branch, service=setup.general, customer_name="Ana López")
     client = Client()

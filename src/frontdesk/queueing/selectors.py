@@ -128,6 +128,16 @@ def service_points_for_branch(branch: Branch) -> QuerySet[ServicePoint]:
     return branch.service_points.filter(is_active=True).prefetch_related("services")
 
 
+def staff_at_counters(branches: list[Branch]) -> dict[int, str]:
+    """Who is signed in at each open counter of these branches: counter id → display name."""
+    return {
+        session.service_point_id: session.staff_member.display_name
+        for session in CounterSession.objects.filter(
+            service_point__branch__in=branches, ended_at__isnull=True
+        ).select_related("staff_member")
+    }
+
+
 def open_session_for_staff(staff_member: StaffMember) -> CounterSession | None:
     return (
         CounterSession.objects.select_related("service_point__branch")

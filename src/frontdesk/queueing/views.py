@@ -172,9 +172,11 @@ def console_home(request: HttpRequest) -> HttpResponse:
     session = selectors.open_session_for_staff(staff)
     if session is not None and request.GET.get("switch") is None:
         return redirect("queueing:console", counter_id=session.service_point_id)
+    branch_list = list(selectors.branches_for_staff(staff))
+    taken = selectors.staff_at_counters(branch_list)
     branches = [
-        (branch, list(selectors.service_points_for_branch(branch)))
-        for branch in selectors.branches_for_staff(staff).prefetch_related("services")
+        (branch, [(point, taken.get(point.pk, "")) for point in selectors.service_points_for_branch(branch)])
+        for branch in branch_list
     ]
     return render(request, "queueing/console_home.html", {"branches": branches, "session": session})
 
