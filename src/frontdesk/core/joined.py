@@ -1,11 +1,17 @@
-"""A fixed read of one model with some of its foreign keys joined, compiled once and run many times.
+"""Model instances from hand-written SQL, with the ORM's conversions worked out once per process.
 
 The ORM builds and compiles a query anew on every call; for a ``select_related`` over five tables
-that was about 2 ms of CPU, more than the rest of a counter's API request (BENCHMARKS.md). For the
-few reads every request makes, :class:`JoinedRead` writes the ``SELECT … JOIN`` once, applies
-the same value conversions as the ORM (dates on SQLite, UUIDs, phone numbers) and fills the related
-objects the way ``select_related`` does. Only the ``WHERE`` clause is given per call. Everything
-else reads through the ORM.
+that was about 2 ms of CPU, more than the rest of a counter's API request, and Django's own
+``Model.objects.raw()`` works out its column mapping and converters again on every call too
+(BENCHMARKS.md, decision 0002). For the few statements every request runs:
+
+- :class:`ModelRows` turns a row holding every concrete column of a model, in field order, into an
+  instance, applying the same value conversions as the ORM (dates on SQLite, UUIDs, phone
+  numbers, JSON), worked out once per database vendor;
+- :class:`JoinedRead` is a fixed ``SELECT … JOIN`` of a model and some of its foreign keys, filling
+  the related objects the way ``select_related`` does; only the ``WHERE`` clause is given per call.
+
+Everything else reads through the ORM.
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -14,6 +20,45 @@ from typing import Any
 from django.db import connection
 from django.db.models import ForeignKey, Model
 
+type _Converters = list[tuple[list[Callable[..., Any]], Any]]
+
+
+class ModelRows[M: Model]:
+    """Rows that start with every concrete column of ``model`` in field order (``columns()``)."""
+
+    def __init__(self, model: type[M]) -> None:
+        self.model = model
+        self.fields = list(model._meta.concrete_fields)
+        self.width = len(self.fields)
+        self._pk_index = [field.primary_key for field in self.fields].index(True)
+        self._converters: dict[str, _Converters] = {}
+
+    def columns(self, alias: str = "") -> str:
+        prefix = f"{alias}." if alias else ""
+        return ", ".join(f"{prefix}{field.column}" for field in self.fields)
+
+    def instance(self, row: Sequence[Any]) -> M | None:
+        """The instance held by the row's first ``width`` values; None when its key is NULL (an empty
+        outer join)."""
+        if row[self._pk_index] is None:
+            return None
+        values = [
+            _convert(value, converters)
+            for value, converters in zip(row[: self.width], self._for_connection(), strict=True)
+        ]
+        return self.model.from_db(connection.alias, None, values)  # type: ignore[arg-type]
+
+    def _for_connection(self) -> _Converters:
+        found = self._converters.get(connection.vendor)
+        if found is None:
+            found = []
+            for field in self.fields:
+                column = field.get_col(self.model._meta.db_table)
+                converters = [*connection.ops.get_db_converters(column), *field.get_db_converters(connection)]
+                found.append((converters, column))
+            self._converters[connection.vendor] = found
+        return found
+
 
 class JoinedRead[M: Model]:
     """``model`` aliased ``t0`` with each foreign key in ``related`` joined as ``t1``, ``t2``, …"""
@@ -21,7 +66,7 @@ class JoinedRead[M: Model]:
     def __init__(self, model: type[M], related: Sequence[str]) -> None:
         self.model = model
         self.foreign_keys: list[ForeignKey[Any, Any]] = []
-        self.models: list[type[Model]] = [model]
+        self.rows: list[ModelRows[Any]] = [ModelRows(model)]
         joins = []
         for index, name in enumerate(related, start=1):
             field = model._meta.get_field(name)
@@ -33,14 +78,9 @@ class JoinedRead[M: Model]:
                 f" ON t{index}.{target._meta.pk.column} = t0.{field.column}"
             )
             self.foreign_keys.append(field)
-            self.models.append(target)
-        columns = [
-            f"t{index}.{field.column}"
-            for index, each in enumerate(self.models)
-            for field in each._meta.concrete_fields
-        ]
-        self.select = f"SELECT {', '.join(columns)} FROM {model._meta.db_table} t0 {' '.join(joins)}"
-        self._converters: dict[str, list[tuple[list[Callable[..., Any]], Any]]] = {}
+            self.rows.append(ModelRows(target))
+        columns = ", ".join(rows.columns(f"t{index}") for index, rows in enumerate(self.rows))
+        self.select = f"SELECT {columns} FROM {model._meta.db_table} t0 {' '.join(joins)}"
 
     def first(self, where: str, params: Mapping[str, Any]) -> M | None:
         """The first row matching ``where`` (SQL over the aliases), as an instance with its relations."""
@@ -49,41 +89,16 @@ class JoinedRead[M: Model]:
             row = cursor.fetchone()
         if row is None:
             return None
-        converters = self._converters_for_connection()
-        values = [
-            _convert(value, column_converters)
-            for value, column_converters in zip(row, converters, strict=True)
-        ]
         start = 0
         instances: list[Model | None] = []
-        for each in self.models:
-            fields = each._meta.concrete_fields
-            chunk = values[start : start + len(fields)]
-            start += len(fields)
-            if chunk[[field.primary_key for field in fields].index(True)] is None:
-                instances.append(None)  # an empty outer join: no related object
-            else:
-                instances.append(each.from_db(connection.alias, None, chunk))  # type: ignore[arg-type]
+        for rows in self.rows:
+            instances.append(rows.instance(row[start : start + rows.width]))
+            start += rows.width
         root = instances[0]
         assert isinstance(root, self.model)
         for field, related in zip(self.foreign_keys, instances[1:], strict=True):
             field.set_cached_value(root, related)
         return root
-
-    def _converters_for_connection(self) -> list[tuple[list[Callable[..., Any]], Any]]:
-        found = self._converters.get(connection.vendor)
-        if found is None:
-            found = []
-            for each in self.models:
-                for field in each._meta.concrete_fields:
-                    column = field.get_col(each._meta.db_table)
-                    converters = [
-                        *connection.ops.get_db_converters(column),
-                        *field.get_db_converters(connection),
-                    ]
-                    found.append((converters, column))
-            self._converters[connection.vendor] = found
-        return found
 
 
 def _convert(value: Any, converters: tuple[list[Callable[..., Any]], Any]) -> Any:

@@ -110,6 +110,11 @@ def visit_get_public(*, public_id: uuid.UUID | str) -> Visit:
     return visit
 
 
+def service_by_id(service_id: int) -> Service | None:
+    """A service of the catalogue, read cheaply (what a called visit shows next)."""
+    return _SERVICE.first("t0.id = %(service)s", {"service": service_id})
+
+
 def service_get_for_branch(*, branch: Branch, service_id: int) -> Service:
     service = _SERVICE.first(
         f"t0.id = %(service)s AND {statements.offered_at_branch_sql('t0.id')}",

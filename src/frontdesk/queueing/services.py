@@ -22,7 +22,7 @@ from frontdesk.core import clock
 from frontdesk.core.errors import DomainError, InvalidTransition, NotFound, PermissionDenied, QueueEmpty
 from frontdesk.core.realtime import publish_on_commit
 
-from . import statements
+from . import selectors, statements
 from .events import CounterChanged, VisitChanged, branch_group
 from .models import (
     ACTIVE_STATUSES,
@@ -233,6 +233,9 @@ def call_next(*, staff_member: StaffMember, service_point: ServicePoint) -> Visi
             visit.branch = branch
             visit.service_point = service_point
             visit.staff_member = staff_member
+            service = selectors.service_by_id(visit.service_id)  # what the caller shows next
+            if service is not None:
+                visit.service = service
             _record(
                 visit, VisitAction.CALL, from_status=VisitStatus.WAITING, staff_member=staff_member, at=now
             )
@@ -488,15 +491,16 @@ def _lock(visit: Visit, staff_member: StaffMember | None = None) -> Visit:
     With a staff member, also checks in the same statement that they work at its branch. Related
     objects the caller already holds are carried over when they are still the visit's.
     """
-    locked = statements.lock_visit(
+    found = statements.lock_visit(
         visit_id=visit.pk,
         staff_member_id=staff_member.pk if staff_member else None,
         any_branch=staff_member is None or staff_member.sees_every_branch,
     )
-    if locked is None:
+    if found is None:
         raise NotFound("No such ticket.")
+    locked, works_here = found
     _carry_related(visit, locked)
-    if not locked.works_here:  # type: ignore[attr-defined]
+    if not works_here:
         raise PermissionDenied(f"You do not work at {locked.branch.name}.")
     return locked
 

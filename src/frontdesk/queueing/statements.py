@@ -21,6 +21,7 @@ from django.db.models import Model
 
 from frontdesk.accounts.models import StaffMember
 from frontdesk.branches.models import Branch, ServicePoint
+from frontdesk.core.joined import ModelRows
 
 from .models import CounterSession, TicketSequence, Visit, VisitStatus, VisitTransition
 from .ordering import calling_order_sql
@@ -34,7 +35,8 @@ _COUNTER_SERVICES = ServicePoint.services.through._meta.db_table
 _STAFF_SERVICES = StaffMember.services.through._meta.db_table
 _STAFF_BRANCHES = StaffMember.branches.through._meta.db_table
 
-_RETURNING = ", ".join(str(field.column) for field in Visit._meta.concrete_fields)
+_VISIT_ROWS = ModelRows(Visit)
+_RETURNING = _VISIT_ROWS.columns()
 
 # The staff member may act at the branch: every branch for head office, else a membership.
 _WORKS_AT_BRANCH = (
@@ -57,9 +59,11 @@ def _datetime(value: dt.datetime) -> Any:
 
 
 def _one_visit(sql: str, params: Mapping[str, Any]) -> Visit | None:
-    """Run a statement that returns at most one visit row, as a model instance (with conversions)."""
-    rows = list(Visit.objects.raw(sql, params))
-    return rows[0] if rows else None
+    """Run a statement that returns at most one visit row (every column, in field order)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return _VISIT_ROWS.instance(row) if row is not None else None
 
 
 def offered_at_branch_sql(service_column: str) -> str:
@@ -172,9 +176,9 @@ def call_first_waiting(
     )
 
 
-def lock_visit(*, visit_id: int, staff_member_id: int | None, any_branch: bool) -> Visit | None:
-    """The visit's row, locked until the transaction ends, with ``works_here``: may the staff member
-    act at its branch (always True without a staff member). None when there is no such visit."""
+def lock_visit(*, visit_id: int, staff_member_id: int | None, any_branch: bool) -> tuple[Visit, bool] | None:
+    """The visit's row, locked until the transaction ends, and whether the staff member may act at its
+    branch (always True without a staff member). None when there is no such visit."""
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     params: dict[str, Any]
     if staff_member_id is None:
@@ -182,10 +186,16 @@ def lock_visit(*, visit_id: int, staff_member_id: int | None, any_branch: bool) 
     else:
         works_here = works_at_branch_sql(f"{_VISIT}.branch_id")
         params = {"staff": staff_member_id, "any_branch": any_branch}
-    return _one_visit(
-        f"SELECT {_RETURNING}, {works_here} AS works_here FROM {_VISIT} WHERE id = %(visit)s{lock}",
-        {**params, "visit": visit_id},
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_RETURNING}, {works_here} FROM {_VISIT} WHERE id = %(visit)s{lock}",
+            {**params, "visit": visit_id},
+        )
+        row = cursor.fetchone()
+    visit = _VISIT_ROWS.instance(row) if row is not None else None
+    if row is None or visit is None:
+        return None
+    return visit, bool(row[_VISIT_ROWS.width])
 
 
 def update_visit(*, visit_id: int, changes: Mapping[str, Any]) -> None:
