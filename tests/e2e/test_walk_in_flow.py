@@ -88,6 +88,8 @@ def test_kiosk_to_console_to_board_to_ticket_page_to_finish(setup, clerk, browse
         phone.screenshot(path=screenshots / "ticket-called.png")
 
         console.get_by_role("button", name="Customer is here: start").click()
+        # The step reloads the page: look at it once it shows the serving state, not mid-navigation.
+        expect(console.get_by_role("button", name="Finish", exact=True)).to_be_visible()
         console.screenshot(path=screenshots / "console-serving.png")
         console.select_option("select[name=outcome]", "resolved")
         console.fill("textarea[name=note]", "Explained the new tariff")
