@@ -22,6 +22,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+from unittest import mock
 
 from . import common
 from .common import ms, num, say, summarise, table
@@ -614,18 +615,8 @@ def verify(branch_id: int, result: Result) -> Check:
 def run(quick: bool = False) -> str:
     """The benchmark; the pool settings its workers need do not outlive it (the benchmarks after it
     start servers with the shipped settings)."""
-    saved = {key: os.environ.get(key) for key in _POOL_KEYS}
-    try:
+    with mock.patch.dict(os.environ):
         return _run_benchmark(quick)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-_POOL_KEYS = ("DATABASE_POOL_MIN", "DATABASE_POOL_MAX")
 
 
 def _run_benchmark(quick: bool) -> str:

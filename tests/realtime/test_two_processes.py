@@ -73,21 +73,12 @@ def test_a_call_through_one_process_reaches_a_board_on_another(setup, clerk, red
     print(f"call-next on A → frame on B: {waited * 1000:.0f} ms")
 
 
-def test_the_channel_layer_is_namespaced_so_deployments_sharing_a_redis_never_mix():
-    import os
+def test_the_channel_layer_is_namespaced_so_deployments_sharing_a_redis_never_mix(monkeypatch):
     import runpy
 
-    env = {"REDIS_URL": "redis://127.0.0.1:6379/0", "REDIS_CHANNEL_PREFIX": "branch-network-a"}
-    saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
-    try:
-        from frontdesk.config.settings import base
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("REDIS_CHANNEL_PREFIX", "branch-network-a")
+    from frontdesk.config.settings import base
 
-        namespace = runpy.run_path(base.__file__)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    namespace = runpy.run_path(base.__file__)
     assert namespace["CHANNEL_LAYERS"]["default"]["CONFIG"]["prefix"] == "branch-network-a"

@@ -353,7 +353,7 @@ def _staff_step(
     """One transition taken by staff at the visit's counter: lock, check the branch, apply, record."""
     now = clock.now()
     with transaction.atomic():
-        locked = _lock_for_staff(visit, staff_member)
+        locked = _lock(visit, staff_member)
         _transition(
             locked,
             action,
@@ -416,7 +416,7 @@ def transfer_visit(
         raise DomainError("Choose a service or a counter to transfer to.", field="to_service")
     now = clock.now()
     with transaction.atomic():
-        visit = _lock_for_staff(visit, staff_member)
+        visit = _lock(visit, staff_member)
         branch = visit.branch
         service = to_service or visit.service
         if not branch.services.filter(pk=service.pk).exists():
@@ -512,10 +512,6 @@ def _carry_related(source: Visit, target: Visit) -> None:
         field = Visit._meta.get_field(name)
         if field.is_cached(source) and getattr(source, field.attname) == getattr(target, field.attname):  # type: ignore[union-attr]
             field.set_cached_value(target, field.get_cached_value(source))  # type: ignore[union-attr]
-
-
-def _lock_for_staff(visit: Visit, staff_member: StaffMember) -> Visit:
-    return _lock(visit, staff_member)
 
 
 def _transition(
