@@ -113,6 +113,53 @@ def analyze() -> None:
         conn.execute("ANALYZE")
 
 
+HISTORY_DAYS = 28
+HISTORY_PER_DAY = 300
+
+
+def load_history(
+    branch_ids: Sequence[int], *, days: int = HISTORY_DAYS, per_day: int = HISTORY_PER_DAY
+) -> int:
+    """Give each branch ``days`` past days of ended visits, then analyse: setup, never measured.
+
+    A production visit table holds months of ended visits beside the few that wait, and its
+    statistics say so. A table emptied just before a run has the opposite statistics (every row
+    waiting), and PostgreSQL then plans the calling query as a sequential scan that grows with
+    every call of the run. Seeded history keeps the bench to the production shape.
+    """
+    import psycopg
+
+    sql = """
+    INSERT INTO queueing_visit (public_id, branch_id, service_id, business_date, ticket_number,
+        ticket_code, status, channel, priority_reason, customer_name, customer_phone, language,
+        arrived_at, queued_at, called_at, service_started_at, finished_at, service_point_id,
+        recall_count, outcome, note)
+    SELECT gen_random_uuid(), b.id, s.service_id, d.day::date, n, 'H-' || n,
+           CASE WHEN n %% 12 = 0 THEN 'no_show' ELSE 'finished' END, 'kiosk', '', '', '', 'en',
+           at, at, at + interval '9 minutes',
+           CASE WHEN n %% 12 = 0 THEN NULL ELSE at + interval '10 minutes' END,
+           at + interval '20 minutes', p.id, 0,
+           CASE WHEN n %% 12 = 0 THEN '' ELSE 'resolved' END, ''
+      FROM branches_branch b
+      CROSS JOIN generate_series(1, %(days)s) AS d0(k)
+      CROSS JOIN LATERAL (SELECT (now() - d0.k * interval '1 day')::date AS day) d
+      CROSS JOIN generate_series(1, %(per_day)s) AS n
+      CROSS JOIN LATERAL (SELECT d.day + time '09:00' + n * (interval '10 hours' / %(per_day)s) AS at) t
+      CROSS JOIN LATERAL (SELECT bs.service_id FROM branches_branch_services bs
+                           WHERE bs.branch_id = b.id ORDER BY bs.service_id
+                          OFFSET n %% (SELECT count(*) FROM branches_branch_services x
+                                       WHERE x.branch_id = b.id) LIMIT 1) s
+      CROSS JOIN LATERAL (SELECT sp.id FROM branches_servicepoint sp WHERE sp.branch_id = b.id
+                           ORDER BY sp.id LIMIT 1) p
+     WHERE b.id = ANY(%(branches)s)
+    """
+    with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
+        cur = conn.execute(sql, {"days": days, "per_day": per_day, "branches": list(branch_ids)})
+        rows = cur.rowcount
+        conn.execute("VACUUM ANALYZE queueing_visit")
+    return rows
+
+
 # ---------------------------------------------------------------------------------------------
 # Fixtures (setup only: written with the ORM, never measured)
 

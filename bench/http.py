@@ -67,18 +67,20 @@ def _fixtures() -> dict[str, Any]:
         }
 
     return {
+        "branch_ids": [b["id"] for b in [*hot.branches, *many.branches]],
         "service_ids": hot.service_ids,
         "hot": with_tokens(hot.branches[0]),
         "mix": [with_tokens(b) for b in many.branches],
     }
 
 
-def _clear_visits() -> None:
+def _clear_visits(branch_ids: list[int]) -> None:
+    """Today's queue empty, the branches' past weeks in place (``common.load_history``)."""
     import psycopg
 
     with psycopg.connect(common.DATABASE_URL, autocommit=True) as conn:
         conn.execute("TRUNCATE queueing_visittransition, queueing_visit, queueing_ticketsequence")
-        conn.execute("VACUUM ANALYZE queueing_visit")
+    common.load_history(branch_ids)
 
 
 class Server:
@@ -219,7 +221,7 @@ def _rows(label: str, result: dict[str, Any], kinds: list[str]) -> list[list[str
 def run_setup(
     name: str, kind: str, env: dict[str, str], port: int, fixtures: dict[str, Any], quick: bool
 ) -> dict[str, Any]:
-    _clear_visits()
+    _clear_visits(fixtures["branch_ids"])
     server = Server(kind, port, env)
     command = " ".join(Path(a).name if i == 0 else a for i, a in enumerate(server.argv))
     out: dict[str, Any] = {
@@ -268,7 +270,7 @@ def run_setup(
                 }
             )
             out["connections_closed"] = watch.peak
-        _clear_visits()
+        _clear_visits(fixtures["branch_ids"])
         with ConnectionWatch() as watch:
             say(f"http {name}: sustained open-loop mix")
             out["mix"] = _loadgen(

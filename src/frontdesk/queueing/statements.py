@@ -35,6 +35,23 @@ _COUNTER_SERVICES = ServicePoint.services.through._meta.db_table
 _STAFF_SERVICES = StaffMember.services.through._meta.db_table
 _STAFF_BRANCHES = StaffMember.branches.through._meta.db_table
 
+
+def _status_literal(status: VisitStatus) -> str:
+    """A status as an SQL literal, for statements that PostgreSQL prepares once and runs for ever.
+
+    A bound parameter leaves a prepared statement's generic plan blind to which status it asks for:
+    it cannot use the partial one-visit-per-counter index, nor the statistics that say few visits
+    wait, and planned a sequential scan of the whole visit table on every call. The values are
+    the model's own constants, never input.
+    """
+    assert status.value.isidentifier()
+    return f"'{status.value}'"
+
+
+_WAITING = _status_literal(VisitStatus.WAITING)
+_CALLED = _status_literal(VisitStatus.CALLED)
+_SERVING = _status_literal(VisitStatus.SERVING)
+
 _VISIT_ROWS = ModelRows(Visit)
 _RETURNING = _VISIT_ROWS.columns()
 
@@ -116,8 +133,9 @@ def ticket_at_counter(*, service_point_id: int) -> str | None:
     """The code of the ticket called to or served at the counter, if any."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT ticket_code FROM {_VISIT} WHERE service_point_id = %s AND status IN (%s, %s) LIMIT 1",
-            [service_point_id, VisitStatus.CALLED.value, VisitStatus.SERVING.value],
+            f"SELECT ticket_code FROM {_VISIT}"
+            f" WHERE service_point_id = %s AND status IN ({_CALLED}, {_SERVING}) LIMIT 1",
+            [service_point_id],
         )
         row = cursor.fetchone()
         return str(row[0]) if row else None
@@ -144,10 +162,10 @@ def call_first_waiting(
         " FOR UPDATE OF v SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
     )
     sql = (
-        f"UPDATE {_VISIT} SET status = %(called)s, called_at = %(now)s, service_point_id = %(point)s,"
+        f"UPDATE {_VISIT} SET status = {_CALLED}, called_at = %(now)s, service_point_id = %(point)s,"
         " staff_member_id = %(staff)s, target_service_point_id = NULL"
         f" WHERE id = (SELECT v.id FROM {_VISIT} v"
-        " WHERE v.branch_id = %(branch)s AND v.status = %(waiting)s"
+        f" WHERE v.branch_id = %(branch)s AND v.status = {_WAITING}"
         f" AND v.service_id IN (SELECT service_id FROM {_COUNTER_SERVICES} WHERE servicepoint_id = %(point)s)"
         f" AND (NOT EXISTS (SELECT 1 FROM {_STAFF_SERVICES} WHERE staffmember_id = %(staff)s)"
         f" OR v.service_id IN (SELECT service_id FROM {_STAFF_SERVICES} WHERE staffmember_id = %(staff)s))"
@@ -156,16 +174,13 @@ def call_first_waiting(
         " AND s.staff_member_id = %(staff)s AND s.ended_at IS NULL)"
         f" AND {works_at_branch_sql('v.branch_id')}"
         f" AND NOT EXISTS (SELECT 1 FROM {_VISIT} busy WHERE busy.service_point_id = %(point)s"
-        " AND busy.status IN (%(called)s, %(serving)s))"
+        f" AND busy.status IN ({_CALLED}, {_SERVING}))"
         f" ORDER BY {calling_order_sql('v', cutoff='%(cutoff)s')} LIMIT 1{skip_locked})"
         f" RETURNING {_RETURNING}"
     )
     return _one_visit(
         sql,
         {
-            "called": VisitStatus.CALLED.value,
-            "serving": VisitStatus.SERVING.value,
-            "waiting": VisitStatus.WAITING.value,
             "now": _datetime(now),
             "cutoff": _datetime(now - max_wait),
             "point": service_point_id,
@@ -290,12 +305,11 @@ def waiting_ids_in_calling_order(
     """The ids of the service's waiting visits at the branch, first to be called first."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT v.id FROM {_VISIT} v WHERE v.branch_id = %(branch)s AND v.status = %(waiting)s"
+            f"SELECT v.id FROM {_VISIT} v WHERE v.branch_id = %(branch)s AND v.status = {_WAITING}"
             f" AND v.service_id = %(service)s ORDER BY {calling_order_sql('v', cutoff='%(cutoff)s')}",
             {
                 "branch": branch_id,
                 "service": service_id,
-                "waiting": VisitStatus.WAITING.value,
                 "cutoff": _datetime(now - max_wait),
             },
         )

@@ -1,0 +1,124 @@
+"""The counter's hot statements stay index lookups when the database prepares them once.
+
+PostgreSQL runs a statement it has prepared with a generic plan, made without the parameters'
+values; SQLite plans a statement with bound parameters the same way. A status passed as a
+parameter then hides which status is asked for, the partial one-visit-per-counter index no longer
+applies, and the busy-counter probe became a scan of the whole visit table on every call
+(BENCHMARKS.md). These tests plan the statements exactly as the code binds them, over a table
+with history, and look for the scan.
+"""
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from frontdesk.queueing import services, statements
+from frontdesk.queueing.models import Visit, VisitStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def _history(setup, days: int = 20, per_day: int = 100) -> None:
+    """Ended visits of past days at every counter, as a branch's table holds them."""
+    start = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+    counters = [setup.counter_1, setup.counter_2, setup.counter_3]
+    rows = []
+    for day in range(days):
+        for n in range(per_day):
+            at = start + dt.timedelta(days=day, minutes=5 * n)
+            rows.append(
+                Visit(
+                    branch=setup.branch,
+                    service=setup.general,
+                    business_date=at.date(),
+                    ticket_number=n + 1,
+                    ticket_code=f"A-{n + 1:03d}",
+                    status=VisitStatus.DONE,
+                    arrived_at=at,
+                    queued_at=at,
+                    called_at=at,
+                    finished_at=at + dt.timedelta(minutes=4),
+                    service_point=counters[n % 3],
+                )
+            )
+    Visit.objects.bulk_create(rows)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+@contextmanager
+def _captured() -> Iterator[list[tuple[str, Any]]]:
+    """Every statement sent, as its SQL and parameters before the driver binds them."""
+    seen: list[tuple[str, Any]] = []
+
+    def wrapper(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
+        seen.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        yield seen
+
+
+def _generic_plan(sql: str, params: Any) -> str:
+    """The plan the database uses for ``sql`` with its parameters bound, not inlined."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            return "\n".join(str(row[-1]) for row in cursor.fetchall())
+        names: list[str] = []
+
+        def placeholder(match: re.Match[str]) -> str:
+            key = match.group(1) or str(len(names))
+            if key not in names or match.group(1) is None:
+                names.append(key)
+            return f"${names.index(key) + 1}"
+
+        numbered = re.sub(r"%\((\w+)\)s|%s", placeholder, sql)
+        values = [params[name] for name in names] if isinstance(params, dict) else list(params)
+    import psycopg
+
+    # PREPARE with $n in its body must go by the simple query protocol: a client-side cursor.
+    with psycopg.ClientCursor(connection.connection) as raw:
+        raw.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        raw.execute(f"PREPARE hot_statement AS {numbered}")
+        try:
+            raw.execute(f"EXPLAIN EXECUTE hot_statement({', '.join(['%s'] * len(values))})", values)
+            return "\n".join(str(row[0]) for row in raw.fetchall())
+        finally:
+            raw.execute("DEALLOCATE hot_statement")
+
+
+def _scans_the_visit_table(plan: str) -> bool:
+    if connection.vendor == "sqlite":
+        return bool(re.search(rf"SCAN {Visit._meta.db_table}\b(?! USING)", plan)) or bool(
+            re.search(r"SCAN busy\b(?! USING)", plan)
+        )
+    return "Seq Scan on queueing_visit" in plan
+
+
+def test_the_busy_counter_probe_uses_the_one_visit_per_counter_index(setup):
+    _history(setup)
+    with _captured() as seen:
+        statements.ticket_at_counter(service_point_id=setup.counter_1.pk)
+    ((sql, params),) = seen
+    plan = _generic_plan(sql, params)
+    assert "one_visit_at_a_time_per_counter" in plan, plan
+    assert not _scans_the_visit_table(plan), plan
+
+
+def test_call_next_reads_only_the_waiting_and_the_counter_s_own_visit(setup, clerk):
+    _history(setup)
+    services.open_counter(staff_member=clerk, service_point=setup.counter_1)
+    for _ in range(3):
+        services.check_in(branch=setup.branch, service=setup.general)
+    with _captured() as seen:
+        services.call_next(staff_member=clerk, service_point=setup.counter_1)
+    (sql, params) = next((s, p) for s, p in seen if s.lstrip().upper().startswith("UPDATE"))
+    plan = _generic_plan(sql, params)
+    assert "one_visit_at_a_time_per_counter" in plan, plan
+    assert not _scans_the_visit_table(plan), plan
