@@ -264,3 +264,77 @@ def test_public_api_check_in_is_rate_limited_per_client(setup):
     )
     assert limited.status_code == 429
     assert Visit.objects.count() == 2
+
+
+def test_end_and_call_next_ends_the_visit_and_calls_the_next_in_one_request(setup, api):
+    first = services.check_in(branch=setup.branch, service=setup.general)
+    second = services.check_in(branch=setup.branch, service=setup.general)
+    counter = setup.counter_1.pk
+    assert api.post(f"/api/queueing/counters/{counter}/open").status_code == 200
+    assert api.post(f"/api/queueing/counters/{counter}/call-next").json()["id"] == first.pk
+    assert api.post(f"/api/queueing/visits/{first.pk}/start").status_code == 200
+
+    url = f"/api/queueing/counters/{counter}/end-and-call-next"
+    response = api.post(
+        url,
+        {"visit_id": first.pk, "end_as": "finish", "outcome": "resolved", "note": "Card sent"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["ended"]["status"] == "done"
+    assert body["called"]["ticket_code"] == second.ticket_code
+    assert body["called"]["counter"]["name"] == "Counter 1"
+    first.refresh_from_db()
+    assert (first.outcome, first.note) == ("resolved", "Card sent")
+
+    # The customer called next does not come, and nobody else waits: ended all the same.
+    response = api.post(url, {"visit_id": second.pk, "end_as": "no_show"}, content_type="application/json")
+    assert response.status_code == 200, response.content
+    assert response.json()["ended"]["status"] == "no_show"
+    assert response.json()["called"] is None
+    actions = [t.action for t in second.transitions.order_by("at", "id")]
+    assert actions == ["check_in", "call", "no_show"]
+
+
+def test_end_and_call_next_refuses_bad_input_and_changes_nothing(setup, api):
+    visit = services.check_in(branch=setup.branch, service=setup.general)
+    waiting = services.check_in(branch=setup.branch, service=setup.general)
+    counter = setup.counter_1.pk
+    api.post(f"/api/queueing/counters/{counter}/open")
+    api.post(f"/api/queueing/counters/{counter}/call-next")
+    url = f"/api/queueing/counters/{counter}/end-and-call-next"
+    cases = [
+        ({"visit_id": visit.pk, "end_as": "finish"}, 400, "Choose an outcome."),  # served needs an outcome
+        ({"visit_id": visit.pk, "end_as": "finish", "outcome": "resolved"}, 409, "cannot be finished"),
+        ({"visit_id": visit.pk, "end_as": "vanished"}, 422, None),
+        ({"visit_id": waiting.pk, "end_as": "no_show"}, 400, "is not at Counter 1"),
+        ({"visit_id": 999999, "end_as": "no_show"}, 404, None),
+    ]
+    for body, status, says in cases:
+        response = api.post(url, body, content_type="application/json")
+        assert response.status_code == status, (body, response.content)
+        assert response.json()["detail"]
+        if says:
+            assert says in response.json()["detail"], response.json()
+    visit.refresh_from_db()
+    waiting.refresh_from_db()
+    assert (visit.status, waiting.status) == (VisitStatus.CALLED, VisitStatus.WAITING)
+    assert visit.transitions.count() == 2
+    assert waiting.transitions.count() == 1
+
+
+def test_end_and_call_next_at_someone_else_s_counter_is_refused(setup, api, second_clerk):
+    visit = services.check_in(branch=setup.branch, service=setup.general)
+    services.check_in(branch=setup.branch, service=setup.general)
+    services.open_counter(staff_member=second_clerk, service_point=setup.counter_2)
+    services.call_next(staff_member=second_clerk, service_point=setup.counter_2)
+    api.post(f"/api/queueing/counters/{setup.counter_1.pk}/open")
+    response = api.post(
+        f"/api/queueing/counters/{setup.counter_1.pk}/end-and-call-next",
+        {"visit_id": visit.pk, "end_as": "no_show"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.CALLED

@@ -259,3 +259,54 @@ def test_head_office_reads_visit_history_in_admin(setup, clerk, admin_client):
     detail = admin_client.get(f"/admin/queueing/visit/{visit.pk}/change/")
     assert detail.status_code == 200
     assert "Called" in detail.text
+
+
+def test_console_finish_and_call_next_is_one_press(setup, clerk):
+    services.check_in(branch=setup.branch, service=setup.general, customer_name="Ana López")
+    services.check_in(branch=setup.branch, service=setup.general, customer_name="Luis Gil")
+    client = Client()
+    client.force_login(clerk)
+    client.post(f"/console/{setup.counter_1.pk}/open/")
+    client.post(f"/console/{setup.counter_1.pk}/call-next/")
+    ana = Visit.objects.get(customer_name="Ana López")
+    client.post(f"/console/{setup.counter_1.pk}/visits/{ana.pk}/start/")
+    page = client.get(f"/console/{setup.counter_1.pk}/").text
+    assert "Finish and call next" in page
+
+    response = client.post(
+        f"/console/{setup.counter_1.pk}/visits/{ana.pk}/finish-and-call-next/",
+        {"outcome": "resolved", "note": ""},
+        follow=True,
+    )
+    assert "A-001 finished. Called A-002." in response.text
+    assert "Luis Gil" in response.text  # now at the counter
+    assert "Did not come: call next" in response.text
+
+    luis = Visit.objects.get(customer_name="Luis Gil")
+    response = client.post(
+        f"/console/{setup.counter_1.pk}/visits/{luis.pk}/no-show-and-call-next/", follow=True
+    )
+    assert "A-002 marked as not shown. Nobody is waiting for Counter 1." in response.text
+    ana.refresh_from_db()
+    luis.refresh_from_db()
+    assert (ana.status, ana.outcome, luis.status) == (VisitStatus.DONE, "resolved", VisitStatus.NO_SHOW)
+
+
+def test_console_finish_and_call_next_without_an_outcome_changes_nothing(setup, clerk):
+    services.check_in(branch=setup.branch, service=setup.general)
+    waiting = services.check_in(branch=setup.branch, service=setup.general)
+    client = Client()
+    client.force_login(clerk)
+    client.post(f"/console/{setup.counter_1.pk}/open/")
+    client.post(f"/console/{setup.counter_1.pk}/call-next/")
+    current = Visit.objects.get(status=VisitStatus.CALLED)
+    client.post(f"/console/{setup.counter_1.pk}/visits/{current.pk}/start/")
+    response = client.post(
+        f"/console/{setup.counter_1.pk}/visits/{current.pk}/finish-and-call-next/",
+        {"outcome": ""},
+        follow=True,
+    )
+    assert "Choose an outcome." in response.text
+    current.refresh_from_db()
+    waiting.refresh_from_db()
+    assert (current.status, waiting.status) == (VisitStatus.SERVING, VisitStatus.WAITING)

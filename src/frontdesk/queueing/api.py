@@ -169,6 +169,18 @@ class FinishIn(Schema):
     note: str = Field("", max_length=4000)
 
 
+class EndAndCallNextIn(Schema):
+    visit_id: int
+    end_as: Literal["finish", "no_show"]
+    outcome: Literal["resolved", "follow_up", "referred", "not_resolved"] | None = None
+    note: str = Field("", max_length=4000)
+
+
+class EndAndCallNextOut(Schema):
+    ended: VisitOut
+    called: VisitOut | None
+
+
 class TransferIn(Schema):
     service_id: int | None = None
     counter_id: int | None = None
@@ -365,6 +377,27 @@ def call_next(request: HttpRequest, counter_id: int) -> VisitOut:
     staff = staff_of(request, scope=WRITE)
     point = selectors.service_point_get_for_staff(service_point_id=counter_id, staff_member=staff)
     return VisitOut.of(services.call_next(staff_member=staff, service_point=point))
+
+
+@router.post("/counters/{counter_id}/end-and-call-next", response={200: EndAndCallNextOut, **ERRORS})
+def end_and_call_next(request: HttpRequest, counter_id: int, payload: EndAndCallNextIn) -> EndAndCallNextOut:
+    """End the counter's visit and call the next ticket in one step.
+
+    ``end_as`` is ``finish`` (a served visit; ``outcome`` required) or ``no_show`` (a called customer
+    who did not come). The visit is ended even when nobody waits; ``called`` is then null.
+    """
+    staff = staff_of(request, scope=WRITE)
+    point = selectors.service_point_get_for_staff(service_point_id=counter_id, staff_member=staff)
+    visit = selectors.visit_get_for_staff(visit_id=payload.visit_id, staff_member=staff)
+    ended, called = services.end_and_call_next(
+        staff_member=staff,
+        service_point=point,
+        visit=visit,
+        action=payload.end_as,
+        outcome=payload.outcome or "",
+        note=payload.note,
+    )
+    return EndAndCallNextOut(ended=VisitOut.of(ended), called=VisitOut.of(called) if called else None)
 
 
 @router.get("/visits/{visit_id}", response={200: VisitDetailOut, **ERRORS})

@@ -215,35 +215,72 @@ def call_next(*, staff_member: StaffMember, service_point: ServicePoint) -> Visi
     instead); then record the transition. Why nothing was called (not your branch, not signed in,
     counter still busy, nobody waiting) is worked out only when nothing was.
     """
-    now = clock.now()
-    branch = service_point.branch
     try:
         with transaction.atomic():
-            visit = statements.call_first_waiting(
-                branch_id=branch.pk,
-                service_point_id=service_point.pk,
-                staff_member_id=staff_member.pk,
-                any_branch=staff_member.sees_every_branch,
-                now=now,
-                max_wait=dt.timedelta(minutes=branch.max_wait_minutes),
-            )
-            if visit is None:
-                _explain_nothing_called(staff_member, service_point)
-            assert visit is not None
-            visit.branch = branch
-            visit.service_point = service_point
-            visit.staff_member = staff_member
-            service = selectors.service_by_id(visit.service_id)  # what the caller shows next
-            if service is not None:
-                visit.service = service
-            _record(
-                visit, VisitAction.CALL, from_status=VisitStatus.WAITING, staff_member=staff_member, at=now
-            )
+            return _call_first_waiting(staff_member, service_point)
     except IntegrityError:
         # A second call at the same counter at the same moment (a double click): the first one
         # committed, and the one-visit-per-counter index refused this one.
         _require_counter_free(service_point)
         raise
+
+
+def end_and_call_next(
+    *,
+    staff_member: StaffMember,
+    service_point: ServicePoint,
+    visit: Visit,
+    action: VisitAction | str,
+    outcome: Outcome | str = "",
+    note: str = "",
+) -> tuple[Visit, Visit | None]:
+    """End the counter's visit and call the next ticket with one press, as a clerk does all day.
+
+    ``action`` is ``finish`` (a served visit, with its outcome and note) or ``no_show`` (a called
+    customer who did not come). Both steps are one transaction; when nobody is waiting the visit is
+    still ended and the called visit is None. Any other refusal (not your counter, not signed in)
+    changes nothing.
+    """
+    changes = _ending(action, outcome=outcome, note=note)
+    if visit.service_point_id != service_point.pk:
+        raise DomainError(f"{visit.ticket_code} is not at {service_point.name}.", field="visit")
+    try:
+        with transaction.atomic():
+            closed = _counter_step_in_transaction(
+                staff_member=staff_member, visit=visit, action=VisitAction(action), changes=changes
+            )
+            try:
+                called: Visit | None = _call_first_waiting(staff_member, service_point)
+            except QueueEmpty:
+                called = None  # the visit is over all the same
+    except IntegrityError:
+        _require_counter_free(service_point)
+        raise
+    return closed, called
+
+
+def _call_first_waiting(staff_member: StaffMember, service_point: ServicePoint) -> Visit:
+    """Call next inside the caller's transaction (see :func:`call_next`)."""
+    now = clock.now()
+    branch = service_point.branch
+    visit = statements.call_first_waiting(
+        branch_id=branch.pk,
+        service_point_id=service_point.pk,
+        staff_member_id=staff_member.pk,
+        any_branch=staff_member.sees_every_branch,
+        now=now,
+        max_wait=dt.timedelta(minutes=branch.max_wait_minutes),
+    )
+    if visit is None:
+        _explain_nothing_called(staff_member, service_point)
+    assert visit is not None
+    visit.branch = branch
+    visit.service_point = service_point
+    visit.staff_member = staff_member
+    service = selectors.service_by_id(visit.service_id)  # what the caller shows next
+    if service is not None:
+        visit.service = service
+    _record(visit, VisitAction.CALL, from_status=VisitStatus.WAITING, staff_member=staff_member, at=now)
     return visit
 
 
@@ -315,20 +352,31 @@ def mark_no_show(*, staff_member: StaffMember, visit: Visit) -> Visit:
         staff_member=staff_member,
         visit=visit,
         action=VisitAction.NO_SHOW,
-        changes=lambda now: {"finished_at": now},
+        changes=_ending(VisitAction.NO_SHOW),
     )
 
 
 def finish_visit(*, staff_member: StaffMember, visit: Visit, outcome: Outcome | str, note: str = "") -> Visit:
     """End the service with an outcome and an optional note."""
-    if outcome not in Outcome.values:
-        raise DomainError("Choose an outcome.", field="outcome")
     return _counter_step(
         staff_member=staff_member,
         visit=visit,
         action=VisitAction.FINISH,
-        changes=lambda now: {"finished_at": now, "outcome": outcome, "note": note.strip()},
+        changes=_ending(VisitAction.FINISH, outcome=outcome, note=note),
     )
+
+
+def _ending(
+    action: VisitAction | str, *, outcome: Outcome | str = "", note: str = ""
+) -> Callable[[dt.datetime], dict[str, Any]]:
+    """The changes that end a visit as finished (with an outcome) or not shown; refuses the rest."""
+    if action == VisitAction.NO_SHOW:
+        return lambda now: {"finished_at": now}
+    if action != VisitAction.FINISH:
+        raise DomainError("End the visit as finished or as not shown.", field="action")
+    if outcome not in Outcome.values:
+        raise DomainError("Choose an outcome.", field="outcome")
+    return lambda now: {"finished_at": now, "outcome": outcome, "note": note.strip()}
 
 
 def put_back(*, staff_member: StaffMember, visit: Visit, reason: str = "") -> Visit:
@@ -380,26 +428,38 @@ def _counter_step(
     which says why (no such ticket, not your branch, not in that status) or, if the visit came back
     to that status meanwhile, takes the step after all.
     """
+    with transaction.atomic():
+        return _counter_step_in_transaction(
+            staff_member=staff_member, visit=visit, action=action, changes=changes
+        )
+
+
+def _counter_step_in_transaction(
+    *,
+    staff_member: StaffMember,
+    visit: Visit,
+    action: VisitAction,
+    changes: Callable[[dt.datetime], dict[str, Any]],
+) -> Visit:
     (from_status,) = TRANSITIONS[action][0]
     to_status = TRANSITIONS[action][1]
     now = clock.now()
-    with transaction.atomic():
-        changed = statements.change_visit_if(
-            visit_id=visit.pk,
-            status=from_status,
-            changes={"status": to_status, **changes(now)},
-            staff_member_id=staff_member.pk,
-            any_branch=staff_member.sees_every_branch,
+    changed = statements.change_visit_if(
+        visit_id=visit.pk,
+        status=from_status,
+        changes={"status": to_status, **changes(now)},
+        staff_member_id=staff_member.pk,
+        any_branch=staff_member.sees_every_branch,
+    )
+    if changed is None:
+        return _staff_step(
+            staff_member=staff_member, visit=visit, action=action, changes=lambda _locked, at: changes(at)
         )
-        if changed is None:
-            return _staff_step(
-                staff_member=staff_member, visit=visit, action=action, changes=lambda _locked, at: changes(at)
-            )
-        _carry_related(visit, changed)
-        for name, value in changes(now).items():
-            if isinstance(value, Model):
-                setattr(changed, name, value)
-        _record(changed, action, from_status=from_status, staff_member=staff_member, at=now)
+    _carry_related(visit, changed)
+    for name, value in changes(now).items():
+        if isinstance(value, Model):
+            setattr(changed, name, value)
+    _record(changed, action, from_status=from_status, staff_member=staff_member, at=now)
     return changed
 
 

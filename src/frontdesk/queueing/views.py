@@ -29,7 +29,7 @@ from frontdesk.core.errors import DomainError, NotFound
 
 from . import selectors, services
 from .forms import CallOutOfOrderForm, CheckInForm, FinishForm, ReasonForm, ReceptionCheckInForm, TransferForm
-from .models import Channel, Outcome, PriorityReason, Visit
+from .models import Channel, Outcome, PriorityReason, Visit, VisitAction, VisitStatus
 
 
 def _staff(request: HttpRequest) -> StaffMember:
@@ -309,6 +309,8 @@ def _apply_action(
             note=finish_form.cleaned_data["note"],
         )
         return f"{visit.ticket_code} finished."
+    if action in ("finish-and-call-next", "no-show-and-call-next"):
+        return _end_and_call_next(request, staff=staff, point=point, visit=visit, action=action)
     if action == "transfer":
         transfer_form = TransferForm(request.POST, branch=visit.branch)
         if not transfer_form.is_valid():
@@ -324,6 +326,29 @@ def _apply_action(
         )
         return f"{visit.ticket_code} transferred; it keeps its original arrival time."
     raise Http404
+
+
+def _end_and_call_next(
+    request: HttpRequest, *, staff: StaffMember, point: Any, visit: Visit, action: str
+) -> str:
+    """One press that ends the visit at the counter and calls the next ticket."""
+    outcome, note = "", ""
+    if action == "finish-and-call-next":
+        finish_form = FinishForm(request.POST)
+        if not finish_form.is_valid():
+            raise DomainError("Choose an outcome.", field="outcome")
+        outcome, note = finish_form.cleaned_data["outcome"], finish_form.cleaned_data["note"]
+    ended, called = services.end_and_call_next(
+        staff_member=staff,
+        service_point=point,
+        visit=visit,
+        action=VisitAction.FINISH if action == "finish-and-call-next" else VisitAction.NO_SHOW,
+        outcome=outcome,
+        note=note,
+    )
+    done = "finished" if ended.status == VisitStatus.DONE else "marked as not shown"
+    then = f"Called {called.ticket_code}." if called else f"Nobody is waiting for {point.name}."
+    return f"{ended.ticket_code} {done}. {then}"
 
 
 @login_required
