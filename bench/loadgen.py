@@ -10,6 +10,7 @@ named by the job's ``out``;
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import sys
@@ -184,12 +185,105 @@ async def closed_loop(job: dict[str, Any]) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Counters calling flat out, kiosks keeping the queue filled
+# Kiosks checking in flat out, alone
+
+
+async def kiosks(job: dict[str, Any]) -> dict[str, Any]:
+    """``concurrency`` kiosk connections checking in at one branch, each as soon as answered."""
+    port, slug, service_ids = job["port"], job["branch_slug"], job["service_ids"]
+    rec = Recorder()
+    warmup = job.get("warmup", 1.0)
+    warm_until = time.perf_counter() + warmup
+    deadline = time.perf_counter() + job["seconds"]
+
+    async def kiosk(index: int) -> None:
+        conn = Connection(port)
+        n = index
+        while time.perf_counter() < deadline:
+            body = json.dumps({"service_id": service_ids[n % len(service_ids)]}).encode()
+            n += 1
+            kind = "check-in" if time.perf_counter() >= warm_until else "warm-up"
+            await timed(
+                rec,
+                conn,
+                kind,
+                "POST",
+                f"/api/queueing/branches/{slug}/check-ins",
+                token=job["kiosk_token"],
+                body=body,
+                ok=(201,),
+            )
+        conn.close()
+
+    await asyncio.gather(*(kiosk(i) for i in range(job["concurrency"])))
+    rec.latencies.pop("warm-up", None)
+    out = rec.as_json()
+    out["seconds"] = job["seconds"] - warmup
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Counters calling flat out
+
+
+async def _feed_queue(job: dict[str, Any], state: dict[str, int], stop_at: list[float]) -> None:
+    """Keep ``low_water``..``low_water + batch`` tickets waiting with plain SQL inserts.
+
+    Setup, not measured: it isolates the counters' requests from check-ins, whose own throughput
+    the kiosk phase measures. One multi-row INSERT per batch.
+    """
+    import datetime as dt
+
+    import psycopg
+
+    feed = job["feeder"]
+    low, batch = feed["low_water"], feed["batch"]
+    sql = (
+        "INSERT INTO queueing_visit (public_id, branch_id, service_id, business_date, ticket_number,"
+        " ticket_code, status, channel, priority_reason, customer_name, customer_phone, language,"
+        " arrived_at, queued_at, recall_count, outcome, note)"
+        " SELECT gen_random_uuid(), %(branch)s, (%(services)s::bigint[])[1 + (%(start)s + g) %% %(n)s],"
+        " %(day)s, %(start)s + g, 'F-' || (%(start)s + g), 'waiting', 'kiosk', '', '', '', 'en',"
+        " %(now)s, %(now)s, 0, '', '' FROM generate_series(1, %(batch)s) g"
+    )
+    async with await psycopg.AsyncConnection.connect(feed["database_url"], autocommit=True) as conn:
+        cur = await conn.execute(
+            "SELECT coalesce(max(ticket_number), 0) FROM queueing_visit"
+            " WHERE branch_id = %s AND business_date = %s",
+            [feed["branch_id"], dt.datetime.now(dt.UTC).date()],
+        )
+        row = await cur.fetchone()
+        number = int(row[0]) if row else 0
+        bound = time.perf_counter() + job["seconds"] + 120
+        while time.perf_counter() < min(stop_at[0], bound):
+            if state["issued"] - state["called"] < low:
+                now = dt.datetime.now(dt.UTC)
+                await conn.execute(
+                    sql,
+                    {
+                        "branch": feed["branch_id"],
+                        "services": job["service_ids"],
+                        "n": len(job["service_ids"]),
+                        "start": number,
+                        "day": now.date(),
+                        "now": now,
+                        "batch": batch,
+                    },
+                )
+                number += batch
+                state["issued"] += batch
+            await asyncio.sleep(0.01)
 
 
 async def counters(job: dict[str, Any]) -> dict[str, Any]:
+    """32 counters calling flat out, the queue kept filled by kiosks or by the SQL feeder.
+
+    ``mode`` "two-requests": call-next, then no-show of that visit (two requests per customer);
+    "one-press": end-and-call-next with ``end_as: no_show`` (one request per customer).
+    """
     port, seconds = job["port"], job["seconds"]
     slug, service_ids = job["branch_slug"], job["service_ids"]
+    one_press = job.get("mode", "two-requests") == "one-press"
     rec = Recorder()
     state = {"issued": 0, "called": 0}
     high_water, prefill = job.get("high_water", 300), job.get("prefill", 200)
@@ -222,22 +316,54 @@ async def counters(job: dict[str, Any]) -> dict[str, Any]:
                 state["issued"] += 1
         conn.close()
 
+    async def call(conn: Connection, counter_id: int, token: str) -> int | None:
+        kind = "call-next" if not one_press else "first call-next"
+        result = await timed(
+            rec, conn, kind, "POST", f"/api/queueing/counters/{counter_id}/call-next", token=token
+        )
+        if result is None or result[0] != 200:
+            return None
+        state["called"] += 1
+        return int(_ID.search(result[1]).group(1))  # type: ignore[union-attr]
+
     async def counter(counter_id: int, token: str) -> None:
         conn = Connection(port)
         await measuring.wait()
+        visit_id: int | None = None
+        path = f"/api/queueing/counters/{counter_id}/end-and-call-next"
         while time.perf_counter() < stop_at[0]:
-            result = await timed(
-                rec, conn, "call-next", "POST", f"/api/queueing/counters/{counter_id}/call-next", token=token
-            )
+            if visit_id is None:
+                visit_id = await call(conn, counter_id, token)
+                if visit_id is None:
+                    await asyncio.sleep(0.01)
+                continue
+            if not one_press:
+                await timed(
+                    rec, conn, "no-show", "POST", f"/api/queueing/visits/{visit_id}/no-show", token=token
+                )
+                visit_id = None
+                continue
+            body = json.dumps({"visit_id": visit_id, "end_as": "no_show"}).encode()
+            result = await timed(rec, conn, "end-and-call-next", "POST", path, token=token, body=body)
+            visit_id = None
             if result is None or result[0] != 200:
                 await asyncio.sleep(0.01)
                 continue
+            called = json.loads(result[1])["called"]
+            if called is None:
+                rec.other["end-and-call-next queue empty"] += 1
+                await asyncio.sleep(0.01)
+                continue
             state["called"] += 1
-            visit_id = int(_ID.search(result[1]).group(1))  # type: ignore[union-attr]
-            await timed(rec, conn, "no-show", "POST", f"/api/queueing/visits/{visit_id}/no-show", token=token)
+            visit_id = int(called["id"])
+        if visit_id is not None:  # free the counter for the next phase (not measured)
+            with contextlib.suppress(Exception):
+                await conn.request("POST", f"/api/queueing/visits/{visit_id}/no-show", token, None)
         conn.close()
 
-    tasks = [asyncio.create_task(kiosk(i)) for i in range(job["kiosks"])]
+    tasks = [asyncio.create_task(kiosk(i)) for i in range(job.get("kiosks", 0))]
+    if job.get("feeder"):
+        tasks.append(asyncio.create_task(_feed_queue(job, state, stop_at)))
     tasks += [asyncio.create_task(counter(cid, tok)) for cid, tok in job["counters"]]
     fill_deadline = time.perf_counter() + 120
     while state["issued"] < prefill and time.perf_counter() < fill_deadline:
@@ -246,6 +372,7 @@ async def counters(job: dict[str, Any]) -> dict[str, Any]:
     stop_at[0] = started + seconds
     measuring.set()
     await asyncio.gather(*tasks)
+    rec.latencies.pop("first call-next", None)
     out = rec.as_json()
     out["seconds"] = seconds
     out["other"]["backlog at end"] = state["issued"] - state["called"]
@@ -403,6 +530,8 @@ async def main_async(job: dict[str, Any]) -> dict[str, Any]:
     kind = job["kind"]
     if kind == "closed":
         return await closed_loop(job)
+    if kind == "kiosks":
+        return await kiosks(job)
     if kind == "counters":
         return await counters(job)
     if kind == "mix":
