@@ -111,14 +111,17 @@ def test_the_busy_counter_probe_uses_the_one_visit_per_counter_index(setup):
     assert not _scans_the_visit_table(plan), plan
 
 
-def test_call_next_reads_only_the_waiting_and_the_counter_s_own_visit(setup, clerk):
+def test_call_next_walks_the_waiting_in_arrival_order_and_probes_the_counter(setup, clerk):
     _history(setup)
     services.open_counter(staff_member=clerk, service_point=setup.counter_1)
     for _ in range(3):
         services.check_in(branch=setup.branch, service=setup.general)
     with _captured() as seen:
         services.call_next(staff_member=clerk, service_point=setup.counter_1)
-    (sql, params) = next((s, p) for s, p in seen if s.lstrip().upper().startswith("UPDATE"))
+    (sql, params) = next((s, p) for s, p in seen if " UPDATE " in f" {s.upper()} ")
     plan = _generic_plan(sql, params)
     assert "one_visit_at_a_time_per_counter" in plan, plan
     assert not _scans_the_visit_table(plan), plan
+    # The queue is walked in arrival order, not read whole and sorted (ordering.py).
+    assert "visit_waiting_idx" in plan, plan
+    assert "visit_waiting_priority_idx" in plan, plan

@@ -150,6 +150,18 @@ class Visit(models.Model):
         indexes = [
             models.Index(fields=["branch", "status", "service"], name="visit_queue_idx"),
             models.Index(fields=["branch", "business_date"], name="visit_day_idx"),
+            # Call next walks these in arrival order and stops at the first row it can take
+            # (ordering.first_in_calling_order_sql); they hold only the waiting visits.
+            models.Index(
+                fields=["branch", "arrived_at", "id"],
+                condition=models.Q(status="waiting"),
+                name="visit_waiting_idx",
+            ),
+            models.Index(
+                fields=["branch", "arrived_at", "id"],
+                condition=models.Q(status="waiting", priority_reason__gt=""),
+                name="visit_waiting_priority_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -7,10 +7,10 @@ group at its original arrival time: it then goes before every priority ticket th
 after it. Ties are broken by the ticket's id, so the order is total and the same for every
 counter.
 
-Expressed as database ordering so that ``call next`` can pick and lock the first row in one
-statement (``SELECT … ORDER BY … LIMIT 1 FOR UPDATE SKIP LOCKED``): once for the ORM (queues shown
-to people) and once as SQL (the call itself, ``statements.call_first_waiting``). The two spell the
-same three keys in the same order; the tests hold both to an independent statement of the rule.
+Expressed three times, and the tests hold each to an independent statement of the rule: as ORM
+ordering (queues shown to people), as an SQL ``ORDER BY`` (a ticket's position), and as two index
+probes for ``call next`` (:func:`first_in_calling_order_sql`), which must not sort the whole queue
+on every call.
 """
 
 import datetime as dt
@@ -35,3 +35,36 @@ def calling_order_sql(alias: str, *, cutoff: str) -> str:
         f"CASE WHEN ({alias}.priority_reason > '' OR {alias}.arrived_at <= {cutoff}) THEN 0 ELSE 1 END,"
         f" {alias}.arrived_at, {alias}.id"
     )
+
+
+def first_in_calling_order_sql(
+    *, table: str, alias: str, eligible: str, cutoff: str, lock: str
+) -> tuple[str, str]:
+    """CTEs that find the first visit in calling order by two ``LIMIT 1`` probes in arrival order.
+
+    Returns ``(ctes, pick)``: ``ctes`` to put after ``WITH``; ``pick``, a scalar subquery giving the
+    chosen id (NULL when none). ``table`` is the visits' table; ``eligible`` the ``WHERE`` condition
+    on ``alias`` for the waiting visits the caller may take; ``lock`` is appended to each probe
+    (``FOR UPDATE … SKIP LOCKED``).
+
+    Why two probes give the rule's first: let ``first`` be the earliest eligible visit by (arrival,
+    id). If it goes first itself (priority, or waited past ``cutoff``), nothing precedes it. If it
+    does not, every eligible visit arrived after the cutoff too, so the group that goes first is
+    exactly the priority visits, and the earliest of them (``first_priority``) is next; without
+    one, ``first`` is. Both probes walk the partial waiting indexes in arrival order and stop at
+    the first row they can lock, instead of reading and sorting the whole queue.
+    """
+    ctes = (
+        f"first_waiting AS (SELECT {alias}.id, {alias}.arrived_at, {alias}.priority_reason"
+        f" FROM {table} {alias} WHERE {eligible}"
+        f" ORDER BY {alias}.arrived_at, {alias}.id LIMIT 1{lock}),"
+        f" first_priority AS (SELECT {alias}.id FROM {table} {alias}"
+        f" WHERE {eligible} AND {alias}.priority_reason > ''"
+        f" ORDER BY {alias}.arrived_at, {alias}.id LIMIT 1{lock})"
+    )
+    pick = (
+        "(SELECT CASE WHEN f.priority_reason > '' OR f.arrived_at <= "
+        f"{cutoff} OR p.id IS NULL THEN f.id ELSE p.id END"
+        " FROM first_waiting f LEFT JOIN first_priority p ON 1 = 1)"
+    )
+    return ctes, pick

@@ -24,7 +24,7 @@ from frontdesk.branches.models import Branch, ServicePoint
 from frontdesk.core.joined import ModelRows
 
 from .models import CounterSession, TicketSequence, Visit, VisitStatus, VisitTransition
-from .ordering import calling_order_sql
+from .ordering import calling_order_sql, first_in_calling_order_sql
 
 _VISIT = Visit._meta.db_table
 _SESSION = CounterSession._meta.db_table
@@ -161,11 +161,8 @@ def call_first_waiting(
     skip_locked = (
         " FOR UPDATE OF v SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
     )
-    sql = (
-        f"UPDATE {_VISIT} SET status = {_CALLED}, called_at = %(now)s, service_point_id = %(point)s,"
-        " staff_member_id = %(staff)s, target_service_point_id = NULL"
-        f" WHERE id = (SELECT v.id FROM {_VISIT} v"
-        f" WHERE v.branch_id = %(branch)s AND v.status = {_WAITING}"
+    eligible = (
+        f"v.branch_id = %(branch)s AND v.status = {_WAITING}"
         f" AND v.service_id IN (SELECT service_id FROM {_COUNTER_SERVICES} WHERE servicepoint_id = %(point)s)"
         f" AND (NOT EXISTS (SELECT 1 FROM {_STAFF_SERVICES} WHERE staffmember_id = %(staff)s)"
         f" OR v.service_id IN (SELECT service_id FROM {_STAFF_SERVICES} WHERE staffmember_id = %(staff)s))"
@@ -175,8 +172,15 @@ def call_first_waiting(
         f" AND {works_at_branch_sql('v.branch_id')}"
         f" AND NOT EXISTS (SELECT 1 FROM {_VISIT} busy WHERE busy.service_point_id = %(point)s"
         f" AND busy.status IN ({_CALLED}, {_SERVING}))"
-        f" ORDER BY {calling_order_sql('v', cutoff='%(cutoff)s')} LIMIT 1{skip_locked})"
-        f" RETURNING {_RETURNING}"
+    )
+    ctes, pick = first_in_calling_order_sql(
+        table=_VISIT, alias="v", eligible=eligible, cutoff="%(cutoff)s", lock=skip_locked
+    )
+    sql = (
+        f"WITH {ctes}"
+        f" UPDATE {_VISIT} SET status = {_CALLED}, called_at = %(now)s, service_point_id = %(point)s,"
+        " staff_member_id = %(staff)s, target_service_point_id = NULL"
+        f" WHERE id = {pick} RETURNING {_RETURNING}"
     )
     return _one_visit(
         sql,
