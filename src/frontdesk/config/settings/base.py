@@ -112,11 +112,14 @@ def database_settings(url: str) -> dict[str, Any]:
         # up until PostgreSQL refuses more (measured in BENCHMARKS.md); Django's psycopg pool holds
         # a bounded set instead.
         config["CONN_MAX_AGE"] = 0
+        server_side = env.bool("DATABASE_SERVER_SIDE_BINDING", default=True)
         config["OPTIONS"] = {
-            # Parameters bound by the server, so psycopg prepares a statement after it ran five
-            # times on a connection and PostgreSQL stops planning the hot ones anew (BENCHMARKS.md).
-            # Off for a pooler that cannot keep prepared statements (PgBouncer before 1.21).
-            "server_side_binding": env.bool("DATABASE_SERVER_SIDE_BINDING", default=True),
+            # Parameters bound by the server, and a statement prepared once it ran five times on a
+            # connection, so PostgreSQL stops parsing and planning the hot ones anew on every
+            # request (BENCHMARKS.md). Django leaves preparing off unless asked (prepare_threshold).
+            # Both off for a pooler that cannot keep prepared statements (PgBouncer before 1.21).
+            "server_side_binding": server_side,
+            "prepare_threshold": 5 if server_side else None,
             "pool": {
                 "min_size": env.int("DATABASE_POOL_MIN", default=2),
                 "max_size": env.int("DATABASE_POOL_MAX", default=16),
