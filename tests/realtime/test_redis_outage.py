@@ -13,7 +13,6 @@ without touching anything else, and runs in both suite runs (SQLite and PostgreS
   board within seconds, while the board page already shows the call made during the outage.
 """
 
-import asyncio
 import json
 import os
 import runpy
@@ -29,7 +28,6 @@ from django.urls import reverse
 
 from frontdesk.accounts.services import create_api_token
 from frontdesk.config.settings import base as base_settings
-from frontdesk.core import realtime
 from frontdesk.queueing import services
 from frontdesk.queueing.events import branch_group
 from frontdesk.queueing.models import Visit, VisitStatus
@@ -68,11 +66,7 @@ def on_private_redis(settings, private_redis):
     settings.CACHES = built["CACHES"]
     # Changing CHANNEL_LAYERS dropped the cached layers: the next publish builds a fresh one.
     assert "default" not in channel_layers.backends
-    yield private_redis
-    # The layer's connections live on the publisher's background loop: close them there.
-    layer = channel_layers.backends.get("default")
-    if layer is not None:
-        asyncio.run_coroutine_threadsafe(layer.flush(), realtime._background.loop()).result(timeout=5)
+    return private_redis
 
 
 @pytest.fixture
