@@ -278,7 +278,6 @@ def run_setup(
                         "mode": mode,
                         "port": port,
                         "seconds": short,
-                        "branch_slug": fixtures["hot"]["slug"],
                         "service_ids": fixtures["service_ids"],
                         "counters": fixtures["hot"]["counters"],
                         "feeder": {

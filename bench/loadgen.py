@@ -276,45 +276,18 @@ async def _feed_queue(job: dict[str, Any], state: dict[str, int], stop_at: list[
 
 
 async def counters(job: dict[str, Any]) -> dict[str, Any]:
-    """32 counters calling flat out, the queue kept filled by kiosks or by the SQL feeder.
+    """32 counters calling flat out, the queue kept filled by the SQL feeder (``_feed_queue``).
 
     ``mode`` "two-requests": call-next, then no-show of that visit (two requests per customer);
     "one-press": end-and-call-next with ``end_as: no_show`` (one request per customer).
     """
     port, seconds = job["port"], job["seconds"]
-    slug, service_ids = job["branch_slug"], job["service_ids"]
     one_press = job.get("mode", "two-requests") == "one-press"
     rec = Recorder()
     state = {"issued": 0, "called": 0}
-    high_water, prefill = job.get("high_water", 300), job.get("prefill", 200)
+    prefill = job.get("prefill", 200)
     measuring = asyncio.Event()
     stop_at = [float("inf")]
-
-    async def kiosk(index: int) -> None:
-        conn = Connection(port)
-        n = index
-        bound = time.perf_counter() + seconds + 120
-        while time.perf_counter() < min(stop_at[0], bound):
-            if state["issued"] - state["called"] >= high_water:
-                await asyncio.sleep(0.005)
-                continue
-            body = json.dumps({"service_id": service_ids[n % len(service_ids)]}).encode()
-            n += 1
-            t0 = time.perf_counter()
-            kind = "check-in" if measuring.is_set() else "prefill"
-            result = await timed(
-                rec,
-                conn,
-                kind,
-                "POST",
-                f"/api/queueing/branches/{slug}/check-ins",
-                token=job["kiosk_token"],
-                body=body,
-                since=t0,
-            )
-            if result and result[0] == 201:
-                state["issued"] += 1
-        conn.close()
 
     async def call(conn: Connection, counter_id: int, token: str) -> int | None:
         kind = "call-next" if not one_press else "first call-next"
@@ -361,9 +334,7 @@ async def counters(job: dict[str, Any]) -> dict[str, Any]:
                 await conn.request("POST", f"/api/queueing/visits/{visit_id}/no-show", token, None)
         conn.close()
 
-    tasks = [asyncio.create_task(kiosk(i)) for i in range(job.get("kiosks", 0))]
-    if job.get("feeder"):
-        tasks.append(asyncio.create_task(_feed_queue(job, state, stop_at)))
+    tasks = [asyncio.create_task(_feed_queue(job, state, stop_at))]
     tasks += [asyncio.create_task(counter(cid, tok)) for cid, tok in job["counters"]]
     fill_deadline = time.perf_counter() + 120
     while state["issued"] < prefill and time.perf_counter() < fill_deadline:
