@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
-from frontdesk.core import schedule, services
+from frontdesk.core import orphans, schedule, services
 
 logger = logging.getLogger(__name__)
 
@@ -58,9 +58,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-schedule", action="store_true", help="Only run tasks; leave the periodic jobs to others."
         )
+        parser.add_argument(
+            "--exit-with-parent",
+            action="store_true",
+            help="Stop when the process that started this worker ends (frontdesk demo uses it).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         jobs = [] if options["no_schedule"] else schedule.periodic_jobs()  # a bad setting fails here
+        if options["exit_with_parent"]:
+            orphans.exit_when_orphaned()
         # No autoreload: the reloader's parent process would tick a second schedule (harmless, but
         # noise); restart the worker after changing code.
         worker_options: dict[str, Any] = {"verbosity": options["verbosity"], "reload": False}

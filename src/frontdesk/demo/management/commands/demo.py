@@ -37,7 +37,11 @@ class Command(BaseCommand):
         self.stdout.write(builder.addresses(base))
         if options["no_serve"]:
             return
-        worker = subprocess.Popen([sys.executable, "-m", "frontdesk", "worker"], env=os.environ.copy())
+        # The worker also stops by itself if this process is ended by a signal (the server's
+        # signal handling skips the clean-up below).
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "frontdesk", "worker", "--exit-with-parent"], env=os.environ.copy()
+        )
         try:
             call_command("serve", host=options["host"], port=options["port"])
         finally:
