@@ -20,24 +20,19 @@ INDEXES = [
 ]
 
 
-def add_indexes(apps, schema_editor):
+def _each_index(apps, schema_editor, operation):
     visit = apps.get_model("queueing", "Visit")
-    concurrently = schema_editor.connection.vendor == "postgresql"
+    extra = {"concurrently": True} if schema_editor.connection.vendor == "postgresql" else {}
     for index in INDEXES:
-        if concurrently:
-            schema_editor.add_index(visit, index, concurrently=True)
-        else:
-            schema_editor.add_index(visit, index)
+        getattr(schema_editor, operation)(visit, index, **extra)
+
+
+def add_indexes(apps, schema_editor):
+    _each_index(apps, schema_editor, "add_index")
 
 
 def remove_indexes(apps, schema_editor):
-    visit = apps.get_model("queueing", "Visit")
-    concurrently = schema_editor.connection.vendor == "postgresql"
-    for index in INDEXES:
-        if concurrently:
-            schema_editor.remove_index(visit, index, concurrently=True)
-        else:
-            schema_editor.remove_index(visit, index)
+    _each_index(apps, schema_editor, "remove_index")
 
 
 class Migration(migrations.Migration):
