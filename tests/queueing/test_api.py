@@ -338,3 +338,30 @@ def test_end_and_call_next_at_someone_else_s_counter_is_refused(setup, api, seco
     assert response.status_code == 400
     visit.refresh_from_db()
     assert visit.status == VisitStatus.CALLED
+
+
+def test_end_and_call_next_from_another_branch_is_not_found_and_changes_nothing(setup, clerk, outsider):
+    visit = services.check_in(branch=setup.branch, service=setup.general)
+    waiting = services.check_in(branch=setup.branch, service=setup.general)
+    services.open_counter(staff_member=clerk, service_point=setup.counter_1)
+    services.call_next(staff_member=clerk, service_point=setup.counter_1)
+    stranger = Client()
+    stranger.defaults.update(bearer(outsider))
+    response = stranger.post(
+        f"/api/queueing/counters/{setup.counter_1.pk}/end-and-call-next",
+        {"visit_id": visit.pk, "end_as": "no_show"},
+        content_type="application/json",
+    )
+    assert response.status_code == 404, response.content
+    assert response.json()["detail"]
+    read_only = Client()
+    read_only.defaults.update(bearer(clerk, scopes=("queue:read",)))
+    response = read_only.post(
+        f"/api/queueing/counters/{setup.counter_1.pk}/end-and-call-next",
+        {"visit_id": visit.pk, "end_as": "no_show"},
+        content_type="application/json",
+    )
+    assert response.status_code == 403, response.content
+    visit.refresh_from_db()
+    waiting.refresh_from_db()
+    assert (visit.status, waiting.status) == (VisitStatus.CALLED, VisitStatus.WAITING)
