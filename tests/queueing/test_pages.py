@@ -10,6 +10,16 @@ from frontdesk.queueing import services
 from frontdesk.queueing.models import Visit, VisitAction, VisitStatus
 
 
+@pytest.fixture
+def at_counter_1(setup, clerk) -> Client:
+    """The clerk's browser, signed in at Counter 1 through the console."""
+    client = Client()
+    client.force_login(clerk)
+    response = client.post(f"/console/{setup.counter_1.pk}/open/")
+    assert response.status_code == 302, response.content
+    return client
+
+
 def kiosk_post(client, setup, **fields):
     data = {"service": setup.general.pk, "idempotency_key": "k-1", **fields}
     return client.post("/kiosk/gran-via/", data)
@@ -148,11 +158,9 @@ def test_choosing_a_counter_shows_who_is_at_the_taken_ones(setup, clerk, second_
     assert page.count("is here") == 1
 
 
-def test_console_flow_sign_in_call_start_finish(setup, clerk):
+def test_console_flow_sign_in_call_start_finish(setup, at_counter_1):
     services.check_in(branch=setup.branch, service=setup.general, customer_name="Ana López")
-    client = Client()
-    client.force_login(clerk)
-    client.post(f"/console/{setup.counter_1.pk}/open/")
+    client = at_counter_1
     page = client.get(f"/console/{setup.counter_1.pk}/").text
     assert "1 waiting" in page
     assert "Ana López" in page
@@ -169,12 +177,10 @@ def test_console_flow_sign_in_call_start_finish(setup, clerk):
     assert visit.outcome == "resolved"
 
 
-def test_console_out_of_order_call_without_reason_is_refused(setup, clerk):
+def test_console_out_of_order_call_without_reason_is_refused(setup, at_counter_1):
     services.check_in(branch=setup.branch, service=setup.general)
     later = services.check_in(branch=setup.branch, service=setup.general)
-    client = Client()
-    client.force_login(clerk)
-    client.post(f"/console/{setup.counter_1.pk}/open/")
+    client = at_counter_1
     response = client.post(
         f"/console/{setup.counter_1.pk}/visits/{later.pk}/call/", {"reason": ""}, follow=True
     )
@@ -261,12 +267,10 @@ def test_head_office_reads_visit_history_in_admin(setup, clerk, admin_client):
     assert "Called" in detail.text
 
 
-def test_console_finish_and_call_next_is_one_press(setup, clerk):
+def test_console_finish_and_call_next_is_one_press(setup, at_counter_1):
     services.check_in(branch=setup.branch, service=setup.general, customer_name="Ana López")
     services.check_in(branch=setup.branch, service=setup.general, customer_name="Luis Gil")
-    client = Client()
-    client.force_login(clerk)
-    client.post(f"/console/{setup.counter_1.pk}/open/")
+    client = at_counter_1
     client.post(f"/console/{setup.counter_1.pk}/call-next/")
     ana = Visit.objects.get(customer_name="Ana López")
     client.post(f"/console/{setup.counter_1.pk}/visits/{ana.pk}/start/")
@@ -292,12 +296,10 @@ def test_console_finish_and_call_next_is_one_press(setup, clerk):
     assert (ana.status, ana.outcome, luis.status) == (VisitStatus.DONE, "resolved", VisitStatus.NO_SHOW)
 
 
-def test_console_finish_and_call_next_without_an_outcome_changes_nothing(setup, clerk):
+def test_console_finish_and_call_next_without_an_outcome_changes_nothing(setup, at_counter_1):
     services.check_in(branch=setup.branch, service=setup.general)
     waiting = services.check_in(branch=setup.branch, service=setup.general)
-    client = Client()
-    client.force_login(clerk)
-    client.post(f"/console/{setup.counter_1.pk}/open/")
+    client = at_counter_1
     client.post(f"/console/{setup.counter_1.pk}/call-next/")
     current = Visit.objects.get(status=VisitStatus.CALLED)
     client.post(f"/console/{setup.counter_1.pk}/visits/{current.pk}/start/")
