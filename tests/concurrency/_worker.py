@@ -137,6 +137,27 @@ def call_once(job: dict[str, Any], go: Callable[[], None]) -> dict[str, Any]:
     return {"called": [visit.pk], "refused": ""}
 
 
+def end_and_call_next_once(job: dict[str, Any], go: Callable[[], None]) -> dict[str, Any]:
+    """One press of "did not come: call next" for the visit at the counter (many at once)."""
+    from frontdesk.accounts.models import StaffMember
+    from frontdesk.branches.models import ServicePoint
+    from frontdesk.core.errors import DomainError
+    from frontdesk.queueing import services
+    from frontdesk.queueing.models import Visit, VisitAction
+
+    clerk = StaffMember.objects.get(pk=job["staff_id"])
+    counter = ServicePoint.objects.select_related("branch").get(pk=job["counter_id"])
+    visit = Visit.objects.get(pk=job["visit_id"])
+    go()
+    try:
+        _ended, called = services.end_and_call_next(
+            staff_member=clerk, service_point=counter, visit=visit, action=VisitAction.NO_SHOW
+        )
+    except DomainError as error:
+        return {"called": [], "refused": str(error)}
+    return {"called": [called.pk] if called else [], "refused": ""}
+
+
 def check_in_many(job: dict[str, Any], go: Callable[[], None]) -> dict[str, Any]:
     """A kiosk issuing ``count`` tickets for one service as fast as it can."""
     from frontdesk.branches.models import Branch, Service
@@ -171,6 +192,7 @@ TASKS: dict[str, Callable[[dict[str, Any], Callable[[], None]], dict[str, Any]]]
     "call_next": call_next_until_empty,
     "naive_call": naive_call_until_empty,
     "call_once": call_once,
+    "end_and_call_next_once": end_and_call_next_once,
     "check_in": check_in_many,
     "check_in_with_keys": check_in_with_keys,
 }

@@ -81,3 +81,28 @@ def test_eight_presses_of_call_next_at_one_counter_call_one_ticket(setup, clerk)
     assert refusals == [f"Counter 1 is still with {ticket.ticket_code}: finish it or put it back first."] * 7
     assert list(Visit.objects.filter(service_point=setup.counter_1).values_list("pk", flat=True)) == called
     assert VisitTransition.objects.filter(action=VisitAction.CALL).count() == 1
+
+
+def test_eight_presses_of_did_not_come_call_next_end_one_visit_and_call_one(setup, clerk):
+    """A double press of the one-press step ends the visit once and calls exactly one more ticket."""
+    from frontdesk.queueing import services
+
+    for _ in range(20):
+        services.check_in(branch=setup.branch, service=setup.general)
+    services.open_counter(staff_member=clerk, service_point=setup.counter_1)
+    first = services.call_next(staff_member=clerk, service_point=setup.counter_1)
+    job = {"counter_id": setup.counter_1.pk, "staff_id": clerk.pk, "visit_id": first.pk}
+
+    results = run_swarm("end_and_call_next_once", [job] * 8)
+
+    called = [visit_id for result in results for visit_id in result["called"]]
+    refusals = [result["refused"] for result in results if result["refused"]]
+    assert len(called) == 1, results
+    assert len(refusals) == 7, results
+    assert all(f"{first.ticket_code} is" in refusal for refusal in refusals), refusals
+    first.refresh_from_db()
+    assert first.status == VisitStatus.NO_SHOW
+    assert first.transitions.filter(action=VisitAction.NO_SHOW).count() == 1
+    assert VisitTransition.objects.filter(action=VisitAction.CALL).count() == 2
+    at_counter = Visit.objects.filter(service_point=setup.counter_1, status=VisitStatus.CALLED)
+    assert list(at_counter.values_list("pk", flat=True)) == called
