@@ -244,3 +244,16 @@ def test_import_past_visits_continues_the_day_numbering(setup, clerk):
         live = services.check_in(branch=setup.branch, service=setup.general)
     assert live.ticket_code == "A-004"
     assert Visit.objects.get(ticket_code="A-001").transitions.count() == 4
+
+
+def test_a_refused_step_is_said_in_a_plain_sentence(setup, clerk):
+    """Every status and every step has its words (a new one without them would fail here, not as a 500)."""
+    assert set(services._STATUS_IN_A_SENTENCE) == set(VisitStatus)
+    assert set(services._ACTION_DONE_TO_IT) == set(VisitAction)
+    visit = services.check_in(branch=setup.branch, service=setup.general)
+    services.open_counter(staff_member=clerk, service_point=setup.counter_1)
+    services.call_next(staff_member=clerk, service_point=setup.counter_1)
+    services.mark_no_show(staff_member=clerk, visit=visit)
+    with pytest.raises(InvalidTransition) as refused:
+        services.mark_no_show(staff_member=clerk, visit=visit)
+    assert str(refused.value) == "A-001 did not come: it cannot be marked as a no-show now."

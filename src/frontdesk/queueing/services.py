@@ -574,6 +574,30 @@ def _carry_related(source: Visit, target: Visit) -> None:
             field.set_cached_value(target, field.get_cached_value(source))  # type: ignore[union-attr]
 
 
+# For the sentence that refuses a step ("A-001 did not come: it cannot be finished now"); the
+# display labels ("Did not come", "Marked no-show") read badly inside it.
+_STATUS_IN_A_SENTENCE = {
+    VisitStatus.WAITING: "is waiting",
+    VisitStatus.CALLED: "has been called",
+    VisitStatus.SERVING: "is being served",
+    VisitStatus.DONE: "has been served",
+    VisitStatus.NO_SHOW: "did not come",
+    VisitStatus.LEFT: "has left the queue",
+}
+_ACTION_DONE_TO_IT = {
+    VisitAction.CHECK_IN: "checked in",
+    VisitAction.CALL: "called",
+    VisitAction.CALL_OUT_OF_ORDER: "called out of order",
+    VisitAction.RECALL: "called again",
+    VisitAction.START: "served",
+    VisitAction.NO_SHOW: "marked as a no-show",
+    VisitAction.TRANSFER: "transferred",
+    VisitAction.PUT_BACK: "put back in the queue",
+    VisitAction.FINISH: "finished",
+    VisitAction.LEAVE: "taken out of the queue",
+}
+
+
 def _transition(
     visit: Visit,
     action: VisitAction,
@@ -588,8 +612,8 @@ def _transition(
     allowed_from, to_status = TRANSITIONS[action]
     if visit.status not in allowed_from:
         raise InvalidTransition(
-            f"{visit.ticket_code} is {visit.get_status_display().lower()}: "
-            f"it cannot be {VisitAction(action).label.lower()} now."
+            f"{visit.ticket_code} {_STATUS_IN_A_SENTENCE[VisitStatus(visit.status)]}: "
+            f"it cannot be {_ACTION_DONE_TO_IT[VisitAction(action)]} now."
         )
     from_status = visit.status
     for field, value in changes.items():
