@@ -140,18 +140,18 @@ def call_once(job: dict[str, Any], go: Callable[[], None]) -> dict[str, Any]:
 def end_and_call_next_once(job: dict[str, Any], go: Callable[[], None]) -> dict[str, Any]:
     """One press of "did not come: call next" for the visit at the counter (many at once)."""
     from frontdesk.accounts.models import StaffMember
-    from frontdesk.branches.models import ServicePoint
     from frontdesk.core.errors import DomainError
     from frontdesk.queueing import services
-    from frontdesk.queueing.models import Visit, VisitAction
+    from frontdesk.queueing.models import VisitAction
 
     clerk = StaffMember.objects.get(pk=job["staff_id"])
-    counter = ServicePoint.objects.select_related("branch").get(pk=job["counter_id"])
-    visit = Visit.objects.get(pk=job["visit_id"])
     go()
     try:
         _ended, called = services.end_and_call_next(
-            staff_member=clerk, service_point=counter, visit=visit, action=VisitAction.NO_SHOW
+            staff_member=clerk,
+            service_point_id=job["counter_id"],
+            visit_id=job["visit_id"],
+            action=VisitAction.NO_SHOW,
         )
     except DomainError as error:
         return {"called": [], "refused": str(error)}

@@ -125,3 +125,46 @@ def test_call_next_walks_the_waiting_in_arrival_order_and_probes_the_counter(set
     # The queue is walked in arrival order, not read whole and sorted (ordering.py).
     assert "visit_waiting_idx" in plan, plan
     assert "visit_waiting_priority_idx" in plan, plan
+
+
+def test_one_press_is_one_statement_on_postgresql_and_never_scans_the_visit_table(setup, clerk):
+    _history(setup)
+    services.open_counter(staff_member=clerk, service_point=setup.counter_1)
+    for _ in range(3):
+        services.check_in(branch=setup.branch, service=setup.general)
+    current = services.call_next(staff_member=clerk, service_point=setup.counter_1)
+    with _captured() as seen:
+        ended, called = services.end_and_call_next(
+            staff_member=clerk, service_point_id=setup.counter_1.pk, visit_id=current.pk, action="no_show"
+        )
+    assert ended.status == VisitStatus.NO_SHOW
+    assert called is not None
+    writes = [(sql, params) for sql, params in seen if re.search(r"\b(UPDATE|INSERT)\b", sql)]
+    if connection.vendor == "postgresql":
+        # Both steps and both transitions in one round trip (statements.end_and_call_next).
+        assert len(seen) == 1, [sql[:80] for sql, _ in seen]
+        (sql, params) = seen[0]
+        plan = _generic_plan(sql, params)
+        assert "visit_waiting_idx" in plan, plan
+        # Short enough for psycopg to convert its placeholders once, not on every run.
+        assert len(sql) <= 4096
+    else:
+        assert len(writes) >= 3  # the steps one by one
+    for sql, params in writes:
+        plan = _generic_plan(sql, params)
+        assert not _scans_the_visit_table(plan), plan
+
+    # Finishing (with outcome and note) is the longer statement of the two kinds of ending.
+    services.start_service(staff_member=clerk, visit=called)
+    with _captured() as seen:
+        services.end_and_call_next(
+            staff_member=clerk,
+            service_point_id=setup.counter_1.pk,
+            visit_id=called.pk,
+            action="finish",
+            outcome="resolved",
+            note="Card sent",
+        )
+    if connection.vendor == "postgresql":
+        assert len(seen) == 1
+        assert len(seen[0][0]) <= 4096

@@ -87,6 +87,80 @@ def test_a_regular_ticket_past_the_maximum_wait_goes_before_newer_priority_ticke
     assert called.pk == regular.pk
 
 
+def _one_press_after(clerk, counter, at):
+    """The visit at the counter marked as not shown and the next called, at ``at``."""
+    current = Visit.objects.get(service_point=counter, status=VisitStatus.CALLED)
+    with time_machine.travel(at, tick=False):
+        return services.end_and_call_next(
+            staff_member=clerk, service_point_id=counter.pk, visit_id=current.pk, action=VisitAction.NO_SHOW
+        )
+
+
+def test_one_press_calls_by_the_same_rule_as_call_next(setup, clerk):
+    """Priority first, but a regular ticket past the branch's maximum wait goes before newer ones
+    (on PostgreSQL the one-press step is one statement of its own, with the rule inside)."""
+    setup.branch.max_wait_minutes = 20
+    setup.branch.save()
+    services.open_counter(staff_member=clerk, service_point=setup.counter_1)
+    base = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(base, tick=False):
+        services.check_in(branch=setup.branch, service=setup.general)  # called first, then a no-show
+        services.call_next(staff_member=clerk, service_point=setup.counter_1)
+        regular = services.check_in(branch=setup.branch, service=setup.general)
+    with time_machine.travel(base + dt.timedelta(minutes=10), tick=False):
+        vip = services.check_in(
+            branch=setup.branch, service=setup.general, priority_reason=PriorityReason.VIP
+        )
+        later_vip = services.check_in(
+            branch=setup.branch, service=setup.general, priority_reason=PriorityReason.VIP
+        )
+
+    ended, called = _one_press_after(clerk, setup.counter_1, base + dt.timedelta(minutes=15))
+    assert ended.status == VisitStatus.NO_SHOW
+    assert called is not None
+    assert called.pk == vip.pk
+    assert called.service_point == setup.counter_1
+    assert called.service.name == setup.general.name
+
+    _ended, called = _one_press_after(clerk, setup.counter_1, base + dt.timedelta(minutes=21))
+    assert called is not None
+    assert called.pk == regular.pk
+
+    _ended, called = _one_press_after(clerk, setup.counter_1, base + dt.timedelta(minutes=22))
+    assert called is not None
+    assert called.pk == later_vip.pk
+    _ended, called = _one_press_after(clerk, setup.counter_1, base + dt.timedelta(minutes=23))
+    assert called is None
+    assert not Visit.objects.filter(status__in=[VisitStatus.CALLED, VisitStatus.WAITING]).exists()
+    calls = list(
+        Visit.objects.get(pk=regular.pk).transitions.values_list("action", "from_status", "to_status")
+    )
+    assert calls == [
+        ("check_in", "", "waiting"),
+        ("call", "waiting", "called"),
+        ("no_show", "called", "no_show"),
+    ]
+
+
+def test_one_press_needs_the_clerk_still_signed_in_and_changes_nothing_otherwise(setup, clerk):
+    services.open_counter(staff_member=clerk, service_point=setup.counter_1)
+    services.check_in(branch=setup.branch, service=setup.general)
+    waiting = services.check_in(branch=setup.branch, service=setup.general)
+    called = services.call_next(staff_member=clerk, service_point=setup.counter_1)
+    services.close_counter(staff_member=clerk)
+    with pytest.raises(DomainError, match="Sign in at Counter 1"):
+        services.end_and_call_next(
+            staff_member=clerk,
+            service_point_id=setup.counter_1.pk,
+            visit_id=called.pk,
+            action=VisitAction.NO_SHOW,
+        )
+    called.refresh_from_db()
+    waiting.refresh_from_db()
+    assert (called.status, waiting.status) == (VisitStatus.CALLED, VisitStatus.WAITING)
+    assert called.transitions.count() == 2
+
+
 def test_a_counter_only_calls_services_it_serves(setup, clerk):
     services.open_counter(staff_member=clerk, service_point=setup.counter_2)  # general only
     services.check_in(branch=setup.branch, service=setup.business)

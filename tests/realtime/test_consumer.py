@@ -113,6 +113,36 @@ async def test_a_committed_call_reaches_the_board_without_personal_data(setup, c
         await close_thread_connections()
 
 
+async def test_one_press_sends_the_ended_visit_then_the_call(setup, clerk, counter_open, waiting):
+    communicator = board("gran-via")
+    try:
+        connected, _ = await communicator.connect()
+        assert connected
+        assert (await communicator.receive_json(timeout=2))["type"] == "hello"
+        called = await database_sync_to_async(services.call_next)(
+            staff_member=clerk, service_point=counter_open
+        )
+        assert (await communicator.receive_json(timeout=2))["type"] == "visit.call"
+        after = await database_sync_to_async(services.check_in)(branch=setup.branch, service=setup.general)
+        assert (await communicator.receive_json(timeout=2))["type"] == "visit.check_in"
+
+        ended, next_called = await database_sync_to_async(services.end_and_call_next)(
+            staff_member=clerk, service_point_id=counter_open.pk, visit_id=called.pk, action="no_show"
+        )
+
+        frames = [await communicator.receive_json(timeout=2) for _ in range(2)]
+        assert [(f["type"], f["ticket_code"]) for f in frames] == [
+            ("visit.no_show", ended.ticket_code),
+            ("visit.call", after.ticket_code),
+        ]
+        assert next_called is not None
+        assert frames[1]["service_point_name"] == "Counter 1"
+        assert await communicator.receive_nothing(timeout=0.2)
+    finally:
+        await communicator.disconnect()
+        await close_thread_connections()
+
+
 async def test_a_call_that_rolls_back_publishes_nothing(setup, clerk, counter_open, waiting):
 
     def call_then_roll_back() -> None:

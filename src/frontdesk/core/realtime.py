@@ -55,17 +55,19 @@ class _RedisPublisher:
         self._client = redis.Redis.from_url(
             url, socket_connect_timeout=SEND_TIMEOUT_SECONDS, socket_timeout=SEND_TIMEOUT_SECONDS
         )
-        self._queue: queue.Queue[tuple[list[str], dict[str, Any], Future[None]]] = queue.Queue(QUEUE_LIMIT)
+        self._queue: queue.Queue[tuple[list[str], list[dict[str, Any]], Future[None]]] = queue.Queue(
+            QUEUE_LIMIT
+        )
         threading.Thread(target=self._run, name="frontdesk-publisher", daemon=True).start()
 
     def group_channel(self, group: str) -> str:
         """The Redis channel the pub/sub layer reads a group from (``RedisPubSubLoopLayer``)."""
         return f"{self._prefix}__group__{group}"
 
-    def submit(self, groups: list[str], message: dict[str, Any]) -> Future[None]:
+    def submit(self, groups: list[str], messages: list[dict[str, Any]]) -> Future[None]:
         done: Future[None] = Future()
         try:
-            self._queue.put_nowait((groups, message, done))
+            self._queue.put_nowait((groups, messages, done))
         except queue.Full:
             logger.warning("realtime publish dropped: %s messages wait for Redis", QUEUE_LIMIT)
             done.set_result(None)
@@ -81,16 +83,17 @@ class _RedisPublisher:
                     break
             try:
                 pipe = self._client.pipeline(transaction=False)
-                for groups, message, _done in batch:
-                    data = self._serialize(message)
-                    for group in groups:
-                        pipe.publish(self.group_channel(group), data)
+                for groups, messages, _done in batch:
+                    for message in messages:
+                        data = self._serialize(message)
+                        for group in groups:
+                            pipe.publish(self.group_channel(group), data)
                 pipe.execute()
             except redis.RedisError:
                 logger.warning("realtime publish of %s messages failed", len(batch), exc_info=True)
             except Exception:  # a message the serialiser refuses must not stop the thread
                 logger.exception("realtime publish of %s messages failed", len(batch))
-            for _groups, _message, done in batch:
+            for _groups, _messages, done in batch:
                 done.set_result(None)
 
 
@@ -111,26 +114,30 @@ def _publisher(layer: RedisPubSubChannelLayer) -> _RedisPublisher:
         return _publishers[key]
 
 
-def publish_now(groups: Iterable[str], payload: dict[str, Any]) -> Future[None] | None:
-    """Send ``payload`` to every group as a ``realtime.event`` message; never raises.
+def publish_now(groups: Iterable[str], *payloads: dict[str, Any]) -> Future[None] | None:
+    """Send each payload to every group as a ``realtime.event`` message, in order; never raises.
 
     Returns the pending send when it runs in the background, so a caller that must know
-    (a benchmark, a test) can wait for it.
+    (a benchmark, a test) can wait for it. Several payloads go to Redis in one round trip.
     """
-    message = {"type": "realtime.event", "payload": {**payload, "published_at": time.time()}}
+    now = time.time()
+    messages = [
+        {"type": "realtime.event", "payload": {**payload, "published_at": now}} for payload in payloads
+    ]
     group_list = list(groups)
     try:
         layer = get_channel_layer()
         if isinstance(layer, RedisPubSubChannelLayer):
-            return _publisher(layer).submit(group_list, message)
+            return _publisher(layer).submit(group_list, messages)
         if layer is not None:
-            async_to_sync(_send_all)(group_list, message)
+            for message in messages:
+                async_to_sync(_send_all)(group_list, message)
     except Exception:
-        logger.warning("realtime publish failed for %s", payload.get("type"), exc_info=True)
+        logger.warning("realtime publish failed for %s", [p.get("type") for p in payloads], exc_info=True)
     return None
 
 
-def publish_on_commit(groups: Iterable[str], payload: dict[str, Any]) -> None:
-    """Publish after the current transaction commits (at once when there is none)."""
+def publish_on_commit(groups: Iterable[str], *payloads: dict[str, Any]) -> None:
+    """Publish the payloads after the current transaction commits (at once when there is none)."""
     group_list = list(groups)
-    transaction.on_commit(lambda: publish_now(group_list, payload), robust=True)
+    transaction.on_commit(lambda: publish_now(group_list, *payloads), robust=True)

@@ -386,13 +386,10 @@ def end_and_call_next(request: HttpRequest, counter_id: int, payload: EndAndCall
     ``end_as`` is ``finish`` (a served visit; ``outcome`` required) or ``no_show`` (a called customer
     who did not come). The visit is ended even when nobody waits; ``called`` is then null.
     """
-    staff = staff_of(request, scope=WRITE)
-    point = selectors.service_point_get_for_staff(service_point_id=counter_id, staff_member=staff)
-    visit = selectors.visit_get_for_staff(visit_id=payload.visit_id, staff_member=staff)
     ended, called = services.end_and_call_next(
-        staff_member=staff,
-        service_point=point,
-        visit=visit,
+        staff_member=staff_of(request, scope=WRITE),
+        service_point_id=counter_id,
+        visit_id=payload.visit_id,
         action=payload.end_as,
         outcome=payload.outcome or "",
         note=payload.note,

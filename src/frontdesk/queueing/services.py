@@ -228,8 +228,8 @@ def call_next(*, staff_member: StaffMember, service_point: ServicePoint) -> Visi
 def end_and_call_next(
     *,
     staff_member: StaffMember,
-    service_point: ServicePoint,
-    visit: Visit,
+    service_point_id: int,
+    visit_id: int,
     action: VisitAction | str,
     outcome: Outcome | str = "",
     note: str = "",
@@ -237,26 +237,57 @@ def end_and_call_next(
     """End the counter's visit and call the next ticket with one press, as a clerk does all day.
 
     ``action`` is ``finish`` (a served visit, with its outcome and note) or ``no_show`` (a called
-    customer who did not come). Both steps are one transaction; when nobody is waiting the visit is
-    still ended and the called visit is None. Any other refusal (not your counter, not signed in)
-    changes nothing.
+    customer who did not come). Both steps are atomic; when nobody is waiting the visit is still
+    ended and the called visit is None. Any other refusal (no such counter or ticket, not your
+    branch or counter, not signed in, the visit not in that state) changes nothing.
+
+    On PostgreSQL both steps and their transitions are one statement
+    (:func:`statements.end_and_call_next`); when it changes nothing, or on SQLite, the steps are
+    taken one by one in a transaction, which also says why a step is refused.
     """
     changes = _ending(action, outcome=outcome, note=note)
+    action = VisitAction(action)
+    if statements.ends_and_calls_in_one_statement():
+        now = clock.now()
+        (from_status,), to_status = TRANSITIONS[action]
+        done = statements.end_and_call_next(
+            visit_id=visit_id,
+            service_point_id=service_point_id,
+            staff_member_id=staff_member.pk,
+            any_branch=staff_member.sees_every_branch,
+            end_action=str(action),
+            from_status=from_status,
+            changes={"status": to_status, **changes(now)},
+            call_action=str(VisitAction.CALL),
+            now=now,
+        )
+        if done is not None:
+            ended, called = done
+            events = [_visit_event(ended, action, at=now)]
+            if called is not None:
+                called.staff_member = staff_member
+                events.append(_visit_event(called, VisitAction.CALL, at=now))
+            publish_on_commit([branch_group(ended.branch_id)], *events)
+            return ended, called
+    service_point = selectors.service_point_get_for_staff(
+        service_point_id=service_point_id, staff_member=staff_member
+    )
+    visit = selectors.visit_get_for_staff(visit_id=visit_id, staff_member=staff_member)
     if visit.service_point_id != service_point.pk:
         raise DomainError(f"{visit.ticket_code} is not at {service_point.name}.", field="visit")
     try:
         with transaction.atomic():
             closed = _counter_step_in_transaction(
-                staff_member=staff_member, visit=visit, action=VisitAction(action), changes=changes
+                staff_member=staff_member, visit=visit, action=action, changes=changes
             )
             try:
-                called: Visit | None = _call_first_waiting(staff_member, service_point)
+                called_next: Visit | None = _call_first_waiting(staff_member, service_point)
             except QueueEmpty:
-                called = None  # the visit is over all the same
+                called_next = None  # the visit is over all the same
     except IntegrityError:
         _require_counter_free(service_point)
         raise
-    return closed, called
+    return closed, called_next
 
 
 def _call_first_waiting(staff_member: StaffMember, service_point: ServicePoint) -> Visit:
@@ -659,7 +690,17 @@ def _record(
         service_id=visit.service_id,
         reason=reason,
     )
-    event = VisitChanged(
+    _publish_visit(visit, action, at=at)
+
+
+def _publish_visit(visit: Visit, action: VisitAction, *, at: dt.datetime) -> None:
+    """Publish the visit's event after commit (to its branch's boards, consoles and pages)."""
+    publish_on_commit([branch_group(visit.branch_id)], _visit_event(visit, action, at=at))
+
+
+def _visit_event(visit: Visit, action: VisitAction, *, at: dt.datetime) -> dict[str, Any]:
+    point = visit.service_point
+    return VisitChanged(
         action=str(action),
         visit_id=visit.pk,
         branch_id=visit.branch_id,
@@ -669,8 +710,7 @@ def _record(
         service_point_id=point.pk if point else None,
         service_point_name=point.name if point else "",
         occurred_at=at,
-    )
-    publish_on_commit([branch_group(visit.branch_id)], event.as_payload())
+    ).as_payload()
 
 
 def _publish_counter(service_point: ServicePoint, action: str, at: dt.datetime) -> None:

@@ -13,20 +13,24 @@ IMMEDIATE transactions instead). Only services call these functions, inside thei
 """
 
 import datetime as dt
-from collections.abc import Mapping
+import functools
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import connection
 from django.db.models import Model
 
 from frontdesk.accounts.models import StaffMember
-from frontdesk.branches.models import Branch, ServicePoint
+from frontdesk.branches.models import Branch, Service, ServicePoint
 from frontdesk.core.joined import ModelRows
 
 from .models import CounterSession, TicketSequence, Visit, VisitStatus, VisitTransition
 from .ordering import calling_order_sql, first_in_calling_order_sql
 
 _VISIT = Visit._meta.db_table
+_SERVICES = Service._meta.db_table
+_POINTS = ServicePoint._meta.db_table
+_BRANCHES = Branch._meta.db_table
 _SESSION = CounterSession._meta.db_table
 _TRANSITIONS = VisitTransition._meta.db_table
 _SEQUENCE = TicketSequence._meta.db_table
@@ -54,6 +58,9 @@ _SERVING = _status_literal(VisitStatus.SERVING)
 
 _VISIT_ROWS = ModelRows(Visit)
 _RETURNING = _VISIT_ROWS.columns()
+_SERVICE_ROWS = ModelRows(Service)
+_POINT_ROWS = ModelRows(ServicePoint)
+_BRANCH_ROWS = ModelRows(Branch)
 
 # The staff member may act at the branch: every branch for head office, else a membership.
 _WORKS_AT_BRANCH = (
@@ -158,30 +165,8 @@ def call_first_waiting(
     (a double click) both pass the "with nobody" test; the index that keeps a counter to one visit
     at a time then refuses the second (``IntegrityError``), once the first has committed.
     """
-    skip_locked = (
-        " FOR UPDATE OF v SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
-    )
-    eligible = (
-        f"v.branch_id = %(branch)s AND v.status = {_WAITING}"
-        f" AND v.service_id IN (SELECT service_id FROM {_COUNTER_SERVICES} WHERE servicepoint_id = %(point)s)"
-        f" AND (NOT EXISTS (SELECT 1 FROM {_STAFF_SERVICES} WHERE staffmember_id = %(staff)s)"
-        f" OR v.service_id IN (SELECT service_id FROM {_STAFF_SERVICES} WHERE staffmember_id = %(staff)s))"
-        " AND (v.target_service_point_id IS NULL OR v.target_service_point_id = %(point)s)"
-        f" AND EXISTS (SELECT 1 FROM {_SESSION} s WHERE s.service_point_id = %(point)s"
-        " AND s.staff_member_id = %(staff)s AND s.ended_at IS NULL)"
-        f" AND {works_at_branch_sql('v.branch_id')}"
-        f" AND NOT EXISTS (SELECT 1 FROM {_VISIT} busy WHERE busy.service_point_id = %(point)s"
-        f" AND busy.status IN ({_CALLED}, {_SERVING}))"
-    )
-    ctes, pick = first_in_calling_order_sql(
-        table=_VISIT, alias="v", eligible=eligible, cutoff="%(cutoff)s", lock=skip_locked
-    )
-    sql = (
-        f"WITH {ctes}"
-        f" UPDATE {_VISIT} SET status = {_CALLED}, called_at = %(now)s, service_point_id = %(point)s,"
-        " staff_member_id = %(staff)s, target_service_point_id = NULL"
-        f" WHERE id = {pick} RETURNING {_RETURNING}"
-    )
+    ctes, update = _call_sql(branch="%(branch)s", cutoff="%(cutoff)s", ended_here=False)
+    sql = f"WITH {ctes} {update} RETURNING {_RETURNING}"
     return _one_visit(
         sql,
         {
@@ -193,6 +178,141 @@ def call_first_waiting(
             "any_branch": any_branch,
         },
     )
+
+
+def _call_sql(*, branch: str, cutoff: str, ended_here: bool) -> tuple[str, str]:
+    """The ``WITH`` clauses and the ``UPDATE`` that call the counter's first waiting visit.
+
+    ``branch`` and ``cutoff`` are SQL for the branch and ``now - max_wait``. ``ended_here``: the
+    same statement ends the counter's visit, having checked that the staff member is signed in at
+    the counter and works at the branch; the counter is then free, as the index that keeps a
+    counter to one visit at a time allows no other. Parameters: ``%(point)s``, ``%(staff)s``,
+    ``%(any_branch)s``, ``%(now)s``.
+    """
+    skip_locked = (
+        " FOR UPDATE OF v SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    )
+    # Signed in at the counter, working at the branch, the counter with nobody.
+    may_call_here = (
+        f" AND EXISTS (SELECT 1 FROM {_SESSION} s WHERE s.service_point_id = %(point)s"
+        f" AND s.staff_member_id = %(staff)s AND s.ended_at IS NULL) AND {works_at_branch_sql('v.branch_id')}"
+        f" AND NOT EXISTS (SELECT 1 FROM {_VISIT} busy WHERE busy.service_point_id = %(point)s"
+        f" AND busy.status IN ({_CALLED}, {_SERVING}))"
+    )
+    eligible = (
+        f"v.branch_id = {branch} AND v.status = {_WAITING}"
+        f" AND v.service_id IN (SELECT service_id FROM {_COUNTER_SERVICES} WHERE servicepoint_id = %(point)s)"
+        f" AND (NOT EXISTS (SELECT 1 FROM {_STAFF_SERVICES} WHERE staffmember_id = %(staff)s)"
+        f" OR v.service_id IN (SELECT service_id FROM {_STAFF_SERVICES} WHERE staffmember_id = %(staff)s))"
+        " AND (v.target_service_point_id IS NULL OR v.target_service_point_id = %(point)s)"
+        f"{'' if ended_here else may_call_here}"
+    )
+    ctes, pick = first_in_calling_order_sql(
+        table=_VISIT, alias="v", eligible=eligible, cutoff=cutoff, lock=skip_locked
+    )
+    update = (
+        f"UPDATE {_VISIT} SET status = {_CALLED}, called_at = %(now)s, service_point_id = %(point)s,"
+        " staff_member_id = %(staff)s, target_service_point_id = NULL"
+        f" WHERE id = {pick}"
+    )
+    return ctes, update
+
+
+def ends_and_calls_in_one_statement() -> bool:
+    """Whether :func:`end_and_call_next` can be used: PostgreSQL runs ``UPDATE`` and ``INSERT`` inside
+    ``WITH``; SQLite cannot, and takes the steps one by one in a transaction."""
+    return connection.vendor == "postgresql"
+
+
+def end_and_call_next(
+    *,
+    visit_id: int,
+    service_point_id: int,
+    staff_member_id: int,
+    any_branch: bool,
+    end_action: str,
+    from_status: VisitStatus,
+    changes: Mapping[str, Any],
+    call_action: str,
+    now: dt.datetime,
+) -> tuple[Visit, Visit | None] | None:
+    """End the visit at the counter and call the counter's next, with both transitions, as one
+    statement (so one round trip and atomic without a transaction of its own).
+
+    The visit is ended only if it is at this counter, in ``from_status``, at an active branch the
+    staff member works at, and the staff member is signed in at the counter: then the call can only
+    find nobody waiting. Returns the ended and the called visit (None when nobody waits), each with
+    its branch, service and counter; None when nothing was changed, for the caller to find out why
+    the slow way. PostgreSQL only (:func:`ends_and_calls_in_one_statement`).
+    """
+    params: dict[str, Any] = {
+        "visit": visit_id,
+        "point": service_point_id,
+        "staff": staff_member_id,
+        "any_branch": any_branch,
+        "now": _datetime(now),
+        "end_action": end_action,
+        "call_action": call_action,
+    }
+    assignments = _assignments(changes, params)
+    with connection.cursor() as cursor:
+        cursor.execute(_end_and_call_next_sql(from_status, assignments), params)
+        rows = cursor.fetchall()
+    visits = [_with_relations(row[1:]) for row in rows]
+    if not visits or rows[0][0] != 0:
+        return None
+    return visits[0], visits[1] if len(visits) > 1 else None
+
+
+@functools.cache
+def _end_and_call_next_sql(from_status: VisitStatus, assignments: str) -> str:
+    """The statement of :func:`end_and_call_next`, built once per kind of ending.
+
+    Kept under psycopg's 4,096 characters for statements whose placeholders it converts once
+    (longer ones are parsed again on every run): the call's probes rely on the checks the ending
+    passed (``_call_sql``), and the two rows are joined to their service, counter and branch once.
+    """
+    from_literal = _status_literal(from_status)
+    cutoff = (
+        "%(now)s - make_interval(mins => (SELECT b.max_wait_minutes::integer FROM"
+        f" {_BRANCHES} b WHERE b.id = (SELECT branch_id FROM ended)))"
+    )
+    call_ctes, call_update = _call_sql(branch="(SELECT branch_id FROM ended)", cutoff=cutoff, ended_here=True)
+    step = (
+        f"INSERT INTO {_TRANSITIONS} ({_TRANSITION_COLUMNS})"
+        " SELECT id, %({action})s, {from_status}, status, %(now)s, %(staff)s, %(point)s, service_id, ''"
+    )
+    related = ", ".join([_SERVICE_ROWS.columns("s"), _POINT_ROWS.columns("p"), _BRANCH_ROWS.columns("b")])
+    return (
+        f"WITH ended AS (UPDATE {_VISIT} SET {assignments}"
+        f" WHERE id = %(visit)s AND status = {from_literal} AND service_point_id = %(point)s"
+        f" AND {works_at_branch_sql(f'{_VISIT}.branch_id')}"
+        f" AND EXISTS (SELECT 1 FROM {_BRANCHES} b WHERE b.id = {_VISIT}.branch_id AND b.is_active)"
+        f" AND EXISTS (SELECT 1 FROM {_SESSION} s WHERE s.service_point_id = %(point)s"
+        " AND s.staff_member_id = %(staff)s AND s.ended_at IS NULL)"
+        f" RETURNING {_RETURNING}),"
+        f" ended_step AS ({step.format(action='end_action', from_status=from_literal)} FROM ended),"
+        f" {call_ctes},"
+        f" called AS ({call_update} RETURNING {_RETURNING}),"
+        f" called_step AS ({step.format(action='call_action', from_status=_WAITING)} FROM called)"
+        f" SELECT x.*, {related} FROM (SELECT 0 AS step, * FROM ended UNION ALL SELECT 1, * FROM called) x"
+        f" JOIN {_SERVICES} s ON s.id = x.service_id JOIN {_POINTS} p ON p.id = x.service_point_id"
+        f" JOIN {_BRANCHES} b ON b.id = x.branch_id ORDER BY x.step"
+    )
+
+
+def _with_relations(row: Sequence[Any]) -> Visit:
+    """A visit with its service, counter and branch from a row of their columns, in that order."""
+    instances: list[Any] = []
+    start = 0
+    for rows in (_VISIT_ROWS, _SERVICE_ROWS, _POINT_ROWS, _BRANCH_ROWS):
+        instances.append(rows.instance(row[start : start + rows.width]))
+        start += rows.width
+    visit, service, point, branch = instances
+    assert isinstance(visit, Visit)
+    visit.service, visit.service_point, visit.branch = service, point, branch
+    point.branch = branch
+    return visit
 
 
 def lock_visit(*, visit_id: int, staff_member_id: int | None, any_branch: bool) -> tuple[Visit, bool] | None:

@@ -340,8 +340,8 @@ def _end_and_call_next(
         outcome, note = finish_form.cleaned_data["outcome"], finish_form.cleaned_data["note"]
     ended, called = services.end_and_call_next(
         staff_member=staff,
-        service_point=point,
-        visit=visit,
+        service_point_id=point.pk,
+        visit_id=visit.pk,
         action=VisitAction.FINISH if action == "finish-and-call-next" else VisitAction.NO_SHOW,
         outcome=outcome,
         note=note,
