@@ -5,6 +5,7 @@ publishes one domain event after commit. Callers (views, API, commands, the demo
 queue rows themselves.
 """
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -208,14 +209,21 @@ def _require_counter_free(service_point: ServicePoint) -> None:
 def call_next(*, staff_member: StaffMember, service_point: ServicePoint) -> Visit:
     """Call the first waiting visit this counter may serve, by the calling-order rule.
 
-    Two statements (``statements``): pick and call the first ticket with ``FOR UPDATE SKIP LOCKED``,
+    One statement (``statements``) picks and calls the first ticket with ``FOR UPDATE SKIP LOCKED``,
     checking in the same statement that the caller is signed in at the counter, works at its branch
     and that the counter is free, so that 32 counters call at once without waiting on each other and
-    never take the same ticket (PostgreSQL; on SQLite the IMMEDIATE transaction serialises writers
-    instead); then record the transition. Why nothing was called (not your branch, not signed in,
+    never take the same ticket, and records the transition in the same statement (PostgreSQL; on
+    SQLite the IMMEDIATE transaction serialises writers instead, and the transition is a second
+    statement). Why nothing was called (not your branch, not signed in,
     counter still busy, nobody waiting) is worked out only when nothing was.
     """
     try:
+        if statements.ends_and_calls_in_one_statement():
+            # One statement is atomic by itself; inside a caller's transaction it takes a
+            # savepoint, so a refusal by the index leaves that transaction usable.
+            in_transaction = transaction.get_connection().in_atomic_block
+            with transaction.atomic() if in_transaction else contextlib.nullcontext():
+                return _call_and_record_at_once(staff_member, service_point)
         with transaction.atomic():
             return _call_first_waiting(staff_member, service_point)
     except IntegrityError:
@@ -312,6 +320,29 @@ def _call_first_waiting(staff_member: StaffMember, service_point: ServicePoint) 
     if service is not None:
         visit.service = service
     _record(visit, VisitAction.CALL, from_status=VisitStatus.WAITING, staff_member=staff_member, at=now)
+    return visit
+
+
+def _call_and_record_at_once(staff_member: StaffMember, service_point: ServicePoint) -> Visit:
+    """Call next and its transition as one statement (PostgreSQL; see :func:`call_next`)."""
+    now = clock.now()
+    branch = service_point.branch
+    visit = statements.call_first_waiting_and_record(
+        branch_id=branch.pk,
+        service_point_id=service_point.pk,
+        staff_member_id=staff_member.pk,
+        any_branch=staff_member.sees_every_branch,
+        now=now,
+        max_wait=dt.timedelta(minutes=branch.max_wait_minutes),
+        call_action=str(VisitAction.CALL),
+    )
+    if visit is None:
+        _explain_nothing_called(staff_member, service_point)
+    assert visit is not None
+    visit.branch = branch
+    visit.service_point = service_point
+    visit.staff_member = staff_member
+    _publish_visit(visit, VisitAction.CALL, at=now)
     return visit
 
 

@@ -180,6 +180,53 @@ def call_first_waiting(
     )
 
 
+def call_first_waiting_and_record(
+    *,
+    branch_id: int,
+    service_point_id: int,
+    staff_member_id: int,
+    any_branch: bool,
+    now: dt.datetime,
+    max_wait: dt.timedelta,
+    call_action: str,
+) -> Visit | None:
+    """:func:`call_first_waiting` with the call's transition in the same statement, returning the
+    called visit with its service: one round trip and atomic on its own. PostgreSQL only
+    (:func:`ends_and_calls_in_one_statement`)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _call_and_record_sql(),
+            {
+                "now": _datetime(now),
+                "cutoff": _datetime(now - max_wait),
+                "point": service_point_id,
+                "staff": staff_member_id,
+                "branch": branch_id,
+                "any_branch": any_branch,
+                "call_action": call_action,
+            },
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    visit = _VISIT_ROWS.instance(row[: _VISIT_ROWS.width])
+    service = _SERVICE_ROWS.instance(row[_VISIT_ROWS.width :])
+    assert visit is not None
+    assert service is not None
+    visit.service = service
+    return visit
+
+
+@functools.cache
+def _call_and_record_sql() -> str:
+    ctes, update = _call_sql(branch="%(branch)s", cutoff="%(cutoff)s", ended_here=False)
+    return (
+        f"WITH {ctes}, called AS ({update} RETURNING {_RETURNING}),"
+        f" called_step AS ({_STEP.format(action='call_action', from_status=_WAITING)} FROM called)"
+        f" SELECT x.*, {_SERVICE_ROWS.columns('s')} FROM called x JOIN {_SERVICES} s ON s.id = x.service_id"
+    )
+
+
 def _call_sql(*, branch: str, cutoff: str, ended_here: bool) -> tuple[str, str]:
     """The ``WITH`` clauses and the ``UPDATE`` that call the counter's first waiting visit.
 
@@ -278,10 +325,6 @@ def _end_and_call_next_sql(from_status: VisitStatus, assignments: str) -> str:
         f" {_BRANCHES} b WHERE b.id = (SELECT branch_id FROM ended)))"
     )
     call_ctes, call_update = _call_sql(branch="(SELECT branch_id FROM ended)", cutoff=cutoff, ended_here=True)
-    step = (
-        f"INSERT INTO {_TRANSITIONS} ({_TRANSITION_COLUMNS})"
-        " SELECT id, %({action})s, {from_status}, status, %(now)s, %(staff)s, %(point)s, service_id, ''"
-    )
     related = ", ".join([_SERVICE_ROWS.columns("s"), _POINT_ROWS.columns("p"), _BRANCH_ROWS.columns("b")])
     return (
         f"WITH ended AS (UPDATE {_VISIT} SET {assignments}"
@@ -291,10 +334,10 @@ def _end_and_call_next_sql(from_status: VisitStatus, assignments: str) -> str:
         f" AND EXISTS (SELECT 1 FROM {_SESSION} s WHERE s.service_point_id = %(point)s"
         " AND s.staff_member_id = %(staff)s AND s.ended_at IS NULL)"
         f" RETURNING {_RETURNING}),"
-        f" ended_step AS ({step.format(action='end_action', from_status=from_literal)} FROM ended),"
+        f" ended_step AS ({_STEP.format(action='end_action', from_status=from_literal)} FROM ended),"
         f" {call_ctes},"
         f" called AS ({call_update} RETURNING {_RETURNING}),"
-        f" called_step AS ({step.format(action='call_action', from_status=_WAITING)} FROM called)"
+        f" called_step AS ({_STEP.format(action='call_action', from_status=_WAITING)} FROM called)"
         f" SELECT x.*, {related} FROM (SELECT 0 AS step, * FROM ended UNION ALL SELECT 1, * FROM called) x"
         f" JOIN {_SERVICES} s ON s.id = x.service_id JOIN {_POINTS} p ON p.id = x.service_point_id"
         f" JOIN {_BRANCHES} b ON b.id = x.branch_id ORDER BY x.step"
@@ -378,6 +421,11 @@ def _assignments(changes: Mapping[str, Any], params: dict[str, Any]) -> str:
 
 _TRANSITION_COLUMNS = (
     "visit_id, action, from_status, to_status, at, staff_member_id, service_point_id, service_id, reason"
+)
+# The transition of a step, as an INSERT … SELECT from the step's RETURNING in a WITH clause.
+_STEP = (
+    f"INSERT INTO {_TRANSITIONS} ({_TRANSITION_COLUMNS})"
+    " SELECT id, %({action})s, {from_status}, status, %(now)s, %(staff)s, %(point)s, service_id, ''"
 )
 
 
