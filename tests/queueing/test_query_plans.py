@@ -172,3 +172,17 @@ def test_one_press_is_one_statement_on_postgresql_and_never_scans_the_visit_tabl
     if connection.vendor == "postgresql":
         assert len(seen) == 1
         assert len(seen[0][0]) <= 4096
+
+
+def test_a_step_at_the_counter_records_its_transition_in_the_same_statement_on_postgresql(setup, clerk):
+    services.open_counter(staff_member=clerk, service_point=setup.counter_1)
+    services.check_in(branch=setup.branch, service=setup.general)
+    called = services.call_next(staff_member=clerk, service_point=setup.counter_1)
+    with _captured() as seen:
+        serving = services.start_service(staff_member=clerk, visit=called)
+    writes = [sql for sql, _params in seen if re.search(r"\b(UPDATE|INSERT)\b", sql)]
+    assert len(writes) == (1 if connection.vendor == "postgresql" else 2), [w[:60] for w in writes]
+    assert serving.status == VisitStatus.SERVING
+    step = serving.transitions.get(action="start")
+    assert (step.from_status, step.to_status) == ("called", "serving")
+    assert (step.staff_member, step.service_point) == (clerk, setup.counter_1)

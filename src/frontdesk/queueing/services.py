@@ -488,8 +488,27 @@ def _counter_step(
     One conditional ``UPDATE … RETURNING`` checks the status and the staff member's branch and makes
     the change; only when it changes nothing does the step go the locking way (``_staff_step``),
     which says why (no such ticket, not your branch, not in that status) or, if the visit came back
-    to that status meanwhile, takes the step after all.
+    to that status meanwhile, takes the step after all. On PostgreSQL the ``UPDATE`` records the
+    transition too, as one statement that needs no transaction of its own.
     """
+    if statements.ends_and_calls_in_one_statement():
+        (from_status,), to_status = TRANSITIONS[action]
+        now = clock.now()
+        changed = statements.change_visit_if(
+            visit_id=visit.pk,
+            status=from_status,
+            changes={"status": to_status, **changes(now)},
+            staff_member_id=staff_member.pk,
+            any_branch=staff_member.sees_every_branch,
+            record_as=(str(action), now),
+        )
+        if changed is not None:
+            _carry_related(visit, changed)
+            for name, value in changes(now).items():
+                if isinstance(value, Model):
+                    setattr(changed, name, value)
+            _publish_visit(changed, action, at=now)
+            return changed
     with transaction.atomic():
         return _counter_step_in_transaction(
             staff_member=staff_member, visit=visit, action=action, changes=changes

@@ -222,7 +222,7 @@ def _call_and_record_sql() -> str:
     ctes, update = _call_sql(branch="%(branch)s", cutoff="%(cutoff)s", ended_here=False)
     return (
         f"WITH {ctes}, called AS ({update} RETURNING {_RETURNING}),"
-        f" called_step AS ({_STEP.format(action='call_action', from_status=_WAITING)} FROM called)"
+        f" called_step AS ({_step('call_action', _WAITING)} FROM called)"
         f" SELECT x.*, {_SERVICE_ROWS.columns('s')} FROM called x JOIN {_SERVICES} s ON s.id = x.service_id"
     )
 
@@ -334,10 +334,10 @@ def _end_and_call_next_sql(from_status: VisitStatus, assignments: str) -> str:
         f" AND EXISTS (SELECT 1 FROM {_SESSION} s WHERE s.service_point_id = %(point)s"
         " AND s.staff_member_id = %(staff)s AND s.ended_at IS NULL)"
         f" RETURNING {_RETURNING}),"
-        f" ended_step AS ({_STEP.format(action='end_action', from_status=from_literal)} FROM ended),"
+        f" ended_step AS ({_step('end_action', from_literal)} FROM ended),"
         f" {call_ctes},"
         f" called AS ({call_update} RETURNING {_RETURNING}),"
-        f" called_step AS ({_STEP.format(action='call_action', from_status=_WAITING)} FROM called)"
+        f" called_step AS ({_step('call_action', _WAITING)} FROM called)"
         f" SELECT x.*, {related} FROM (SELECT 0 AS step, * FROM ended UNION ALL SELECT 1, * FROM called) x"
         f" JOIN {_SERVICES} s ON s.id = x.service_id JOIN {_POINTS} p ON p.id = x.service_point_id"
         f" JOIN {_BRANCHES} b ON b.id = x.branch_id ORDER BY x.step"
@@ -388,11 +388,19 @@ def update_visit(*, visit_id: int, changes: Mapping[str, Any]) -> None:
 
 
 def change_visit_if(
-    *, visit_id: int, status: str, changes: Mapping[str, Any], staff_member_id: int, any_branch: bool
+    *,
+    visit_id: int,
+    status: str,
+    changes: Mapping[str, Any],
+    staff_member_id: int,
+    any_branch: bool,
+    record_as: tuple[str, dt.datetime] | None = None,
 ) -> Visit | None:
     """Apply ``changes`` if the visit is still in ``status`` and at a branch the staff member works at.
 
     The new row, or None when nothing was changed (no such visit, another status, not their branch).
+    ``record_as`` (an action and its time; PostgreSQL only, :func:`ends_and_calls_in_one_statement`)
+    also records the transition, at the visit's counter, in the same statement.
     """
     params: dict[str, Any] = {
         "visit": visit_id,
@@ -400,11 +408,17 @@ def change_visit_if(
         "staff": staff_member_id,
         "any_branch": any_branch,
     }
-    return _one_visit(
+    update = (
         f"UPDATE {_VISIT} SET {_assignments(changes, params)}"
         f" WHERE id = %(visit)s AND status = %(status)s AND {works_at_branch_sql(f'{_VISIT}.branch_id')}"
-        f" RETURNING {_RETURNING}",
-        params,
+        f" RETURNING {_RETURNING}"
+    )
+    if record_as is None:
+        return _one_visit(update, params)
+    params["action"], params["now"] = record_as[0], _datetime(record_as[1])
+    step = _step("action", "%(status)s", point="service_point_id")
+    return _one_visit(
+        f"WITH changed AS ({update}), step AS ({step} FROM changed) SELECT * FROM changed", params
     )
 
 
@@ -422,11 +436,18 @@ def _assignments(changes: Mapping[str, Any], params: dict[str, Any]) -> str:
 _TRANSITION_COLUMNS = (
     "visit_id, action, from_status, to_status, at, staff_member_id, service_point_id, service_id, reason"
 )
-# The transition of a step, as an INSERT … SELECT from the step's RETURNING in a WITH clause.
-_STEP = (
-    f"INSERT INTO {_TRANSITIONS} ({_TRANSITION_COLUMNS})"
-    " SELECT id, %({action})s, {from_status}, status, %(now)s, %(staff)s, %(point)s, service_id, ''"
-)
+
+
+def _step(action: str, from_status: str, point: str = "%(point)s") -> str:
+    """A step's transition as an ``INSERT … SELECT`` to follow with ``FROM <the step's WITH name>``.
+
+    ``action`` names the parameter holding the action; ``from_status`` and ``point`` are SQL (the
+    transition's counter: the acting counter's parameter, or the changed row's own).
+    """
+    return (
+        f"INSERT INTO {_TRANSITIONS} ({_TRANSITION_COLUMNS}) SELECT id, %({action})s, {from_status},"
+        f" status, %(now)s, %(staff)s, {point}, service_id, ''"
+    )
 
 
 def record_transition(
