@@ -217,14 +217,13 @@ def call_next(*, staff_member: StaffMember, service_point: ServicePoint) -> Visi
     statement). Why nothing was called (not your branch, not signed in,
     counter still busy, nobody waiting) is worked out only when nothing was.
     """
+    # On PostgreSQL the call is one statement, atomic by itself; inside a caller's transaction it
+    # takes a savepoint all the same, so a refusal by the index leaves that transaction usable.
+    needs_transaction = (
+        not statements.ends_and_calls_in_one_statement() or transaction.get_connection().in_atomic_block
+    )
     try:
-        if statements.ends_and_calls_in_one_statement():
-            # One statement is atomic by itself; inside a caller's transaction it takes a
-            # savepoint, so a refusal by the index leaves that transaction usable.
-            in_transaction = transaction.get_connection().in_atomic_block
-            with transaction.atomic() if in_transaction else contextlib.nullcontext():
-                return _call_and_record_at_once(staff_member, service_point)
-        with transaction.atomic():
+        with transaction.atomic() if needs_transaction else contextlib.nullcontext():
             return _call_first_waiting(staff_member, service_point)
     except IntegrityError:
         # A second call at the same counter at the same moment (a double click): the first one
@@ -299,9 +298,11 @@ def end_and_call_next(
 
 
 def _call_first_waiting(staff_member: StaffMember, service_point: ServicePoint) -> Visit:
-    """Call next inside the caller's transaction (see :func:`call_next`)."""
+    """Call next (see :func:`call_next`): on PostgreSQL one statement with its transition; on
+    SQLite inside the caller's transaction, with the transition as a second statement."""
     now = clock.now()
     branch = service_point.branch
+    at_once = statements.ends_and_calls_in_one_statement()
     visit = statements.call_first_waiting(
         branch_id=branch.pk,
         service_point_id=service_point.pk,
@@ -309,6 +310,7 @@ def _call_first_waiting(staff_member: StaffMember, service_point: ServicePoint) 
         any_branch=staff_member.sees_every_branch,
         now=now,
         max_wait=dt.timedelta(minutes=branch.max_wait_minutes),
+        record_as=str(VisitAction.CALL) if at_once else None,
     )
     if visit is None:
         _explain_nothing_called(staff_member, service_point)
@@ -316,33 +318,13 @@ def _call_first_waiting(staff_member: StaffMember, service_point: ServicePoint) 
     visit.branch = branch
     visit.service_point = service_point
     visit.staff_member = staff_member
+    if at_once:
+        _publish_visit(visit, VisitAction.CALL, at=now)
+        return visit
     service = selectors.service_by_id(visit.service_id)  # what the caller shows next
     if service is not None:
         visit.service = service
     _record(visit, VisitAction.CALL, from_status=VisitStatus.WAITING, staff_member=staff_member, at=now)
-    return visit
-
-
-def _call_and_record_at_once(staff_member: StaffMember, service_point: ServicePoint) -> Visit:
-    """Call next and its transition as one statement (PostgreSQL; see :func:`call_next`)."""
-    now = clock.now()
-    branch = service_point.branch
-    visit = statements.call_first_waiting_and_record(
-        branch_id=branch.pk,
-        service_point_id=service_point.pk,
-        staff_member_id=staff_member.pk,
-        any_branch=staff_member.sees_every_branch,
-        now=now,
-        max_wait=dt.timedelta(minutes=branch.max_wait_minutes),
-        call_action=str(VisitAction.CALL),
-    )
-    if visit is None:
-        _explain_nothing_called(staff_member, service_point)
-    assert visit is not None
-    visit.branch = branch
-    visit.service_point = service_point
-    visit.staff_member = staff_member
-    _publish_visit(visit, VisitAction.CALL, at=now)
     return visit
 
 

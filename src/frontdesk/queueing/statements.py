@@ -156,6 +156,7 @@ def call_first_waiting(
     any_branch: bool,
     now: dt.datetime,
     max_wait: dt.timedelta,
+    record_as: str | None = None,
 ) -> Visit | None:
     """Call the first waiting visit the counter and its staff member may serve, in calling order.
 
@@ -164,48 +165,23 @@ def call_first_waiting(
     waiting on each other or taking the same ticket. Two calls at one counter at the same moment
     (a double click) both pass the "with nobody" test; the index that keeps a counter to one visit
     at a time then refuses the second (``IntegrityError``), once the first has committed.
+
+    ``record_as`` (the call's action; PostgreSQL only, :func:`ends_and_calls_in_one_statement`)
+    records the transition in the same statement and returns the visit with its service.
     """
-    ctes, update = _call_sql(branch="%(branch)s", cutoff="%(cutoff)s", ended_here=False)
-    sql = f"WITH {ctes} {update} RETURNING {_RETURNING}"
-    return _one_visit(
-        sql,
-        {
-            "now": _datetime(now),
-            "cutoff": _datetime(now - max_wait),
-            "point": service_point_id,
-            "staff": staff_member_id,
-            "branch": branch_id,
-            "any_branch": any_branch,
-        },
-    )
-
-
-def call_first_waiting_and_record(
-    *,
-    branch_id: int,
-    service_point_id: int,
-    staff_member_id: int,
-    any_branch: bool,
-    now: dt.datetime,
-    max_wait: dt.timedelta,
-    call_action: str,
-) -> Visit | None:
-    """:func:`call_first_waiting` with the call's transition in the same statement, returning the
-    called visit with its service: one round trip and atomic on its own. PostgreSQL only
-    (:func:`ends_and_calls_in_one_statement`)."""
+    params = {
+        "now": _datetime(now),
+        "cutoff": _datetime(now - max_wait),
+        "point": service_point_id,
+        "staff": staff_member_id,
+        "branch": branch_id,
+        "any_branch": any_branch,
+    }
+    if record_as is None:
+        ctes, update = _call_sql(branch="%(branch)s", cutoff="%(cutoff)s", ended_here=False)
+        return _one_visit(f"WITH {ctes} {update} RETURNING {_RETURNING}", params)
     with connection.cursor() as cursor:
-        cursor.execute(
-            _call_and_record_sql(),
-            {
-                "now": _datetime(now),
-                "cutoff": _datetime(now - max_wait),
-                "point": service_point_id,
-                "staff": staff_member_id,
-                "branch": branch_id,
-                "any_branch": any_branch,
-                "call_action": call_action,
-            },
-        )
+        cursor.execute(_call_and_record_sql(), {**params, "call_action": record_as})
         row = cursor.fetchone()
     if row is None:
         return None
