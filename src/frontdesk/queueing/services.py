@@ -474,22 +474,8 @@ def _counter_step(
     transition too, as one statement that needs no transaction of its own.
     """
     if statements.ends_and_calls_in_one_statement():
-        (from_status,), to_status = TRANSITIONS[action]
-        now = clock.now()
-        changed = statements.change_visit_if(
-            visit_id=visit.pk,
-            status=from_status,
-            changes={"status": to_status, **changes(now)},
-            staff_member_id=staff_member.pk,
-            any_branch=staff_member.sees_every_branch,
-            record_as=(str(action), now),
-        )
+        changed = _change_at_counter(staff_member=staff_member, visit=visit, action=action, changes=changes)
         if changed is not None:
-            _carry_related(visit, changed)
-            for name, value in changes(now).items():
-                if isinstance(value, Model):
-                    setattr(changed, name, value)
-            _publish_visit(changed, action, at=now)
             return changed
     with transaction.atomic():
         return _counter_step_in_transaction(
@@ -504,8 +490,25 @@ def _counter_step_in_transaction(
     action: VisitAction,
     changes: Callable[[dt.datetime], dict[str, Any]],
 ) -> Visit:
-    (from_status,) = TRANSITIONS[action][0]
-    to_status = TRANSITIONS[action][1]
+    changed = _change_at_counter(staff_member=staff_member, visit=visit, action=action, changes=changes)
+    if changed is None:
+        return _staff_step(
+            staff_member=staff_member, visit=visit, action=action, changes=lambda _locked, at: changes(at)
+        )
+    return changed
+
+
+def _change_at_counter(
+    *,
+    staff_member: StaffMember,
+    visit: Visit,
+    action: VisitAction,
+    changes: Callable[[dt.datetime], dict[str, Any]],
+) -> Visit | None:
+    """The conditional ``UPDATE`` of a counter step and its transition (in the same statement where
+    the database can, else a second one); None when it changed nothing."""
+    at_once = statements.ends_and_calls_in_one_statement()
+    (from_status,), to_status = TRANSITIONS[action]
     now = clock.now()
     changed = statements.change_visit_if(
         visit_id=visit.pk,
@@ -513,16 +516,18 @@ def _counter_step_in_transaction(
         changes={"status": to_status, **changes(now)},
         staff_member_id=staff_member.pk,
         any_branch=staff_member.sees_every_branch,
+        record_as=(str(action), now) if at_once else None,
     )
     if changed is None:
-        return _staff_step(
-            staff_member=staff_member, visit=visit, action=action, changes=lambda _locked, at: changes(at)
-        )
+        return None
     _carry_related(visit, changed)
     for name, value in changes(now).items():
         if isinstance(value, Model):
             setattr(changed, name, value)
-    _record(changed, action, from_status=from_status, staff_member=staff_member, at=now)
+    if at_once:
+        _publish_visit(changed, action, at=now)
+    else:
+        _record(changed, action, from_status=from_status, staff_member=staff_member, at=now)
     return changed
 
 
