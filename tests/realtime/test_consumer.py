@@ -5,6 +5,9 @@ refused, a committed call arrives as a ``visit.call`` frame without any personal
 change that rolls back publishes nothing.
 """
 
+import contextlib
+from collections.abc import AsyncIterator
+
 import pytest
 from channels.db import database_sync_to_async
 from django.db import connections, transaction
@@ -55,6 +58,20 @@ async def close_thread_connections() -> None:
     await database_sync_to_async(connections.close_all)()
 
 
+@contextlib.asynccontextmanager
+async def greeted_board(slug: str) -> AsyncIterator[BoardCommunicator]:
+    """A board connected to the branch and past its hello; disconnected afterwards."""
+    communicator = board(slug)
+    try:
+        connected, _ = await communicator.connect()
+        assert connected
+        assert (await communicator.receive_json(timeout=2))["type"] == "hello"
+        yield communicator
+    finally:
+        await communicator.disconnect()
+        await close_thread_connections()
+
+
 async def test_a_board_joining_a_branch_is_greeted(setup):
     communicator = board("gran-via")
     try:
@@ -88,12 +105,7 @@ async def test_a_board_from_another_site_is_refused(setup):
 
 
 async def test_a_committed_call_reaches_the_board_without_personal_data(setup, clerk, counter_open, waiting):
-    communicator = board("gran-via")
-    try:
-        connected, _ = await communicator.connect()
-        assert connected
-        assert (await communicator.receive_json(timeout=2))["type"] == "hello"
-
+    async with greeted_board("gran-via") as communicator:
         called = await database_sync_to_async(services.call_next)(
             staff_member=clerk, service_point=counter_open
         )
@@ -108,17 +120,10 @@ async def test_a_committed_call_reaches_the_board_without_personal_data(setup, c
         assert "612345678" not in str(frame).replace(" ", "")
         assert not {"customer_name", "customer_phone", "public_id"} & set(frame)
         assert await communicator.receive_nothing(timeout=0.2)
-    finally:
-        await communicator.disconnect()
-        await close_thread_connections()
 
 
 async def test_one_press_sends_the_ended_visit_then_the_call(setup, clerk, counter_open, waiting):
-    communicator = board("gran-via")
-    try:
-        connected, _ = await communicator.connect()
-        assert connected
-        assert (await communicator.receive_json(timeout=2))["type"] == "hello"
+    async with greeted_board("gran-via") as communicator:
         called = await database_sync_to_async(services.call_next)(
             staff_member=clerk, service_point=counter_open
         )
@@ -138,9 +143,6 @@ async def test_one_press_sends_the_ended_visit_then_the_call(setup, clerk, count
         assert next_called is not None
         assert frames[1]["service_point_name"] == "Counter 1"
         assert await communicator.receive_nothing(timeout=0.2)
-    finally:
-        await communicator.disconnect()
-        await close_thread_connections()
 
 
 async def test_a_call_that_rolls_back_publishes_nothing(setup, clerk, counter_open, waiting):
@@ -150,12 +152,7 @@ async def test_a_call_that_rolls_back_publishes_nothing(setup, clerk, counter_op
             services.call_next(staff_member=clerk, service_point=counter_open)
             transaction.set_rollback(True)
 
-    communicator = board("gran-via")
-    try:
-        connected, _ = await communicator.connect()
-        assert connected
-        assert (await communicator.receive_json(timeout=2))["type"] == "hello"
-
+    async with greeted_board("gran-via") as communicator:
         await database_sync_to_async(call_then_roll_back)()
 
         assert await communicator.receive_nothing(timeout=0.5)
@@ -165,6 +162,3 @@ async def test_a_call_that_rolls_back_publishes_nothing(setup, clerk, counter_op
         await database_sync_to_async(services.call_next)(staff_member=clerk, service_point=counter_open)
         frame = await communicator.receive_json(timeout=2)
         assert (frame["type"], frame["ticket_code"]) == ("visit.call", waiting.ticket_code)
-    finally:
-        await communicator.disconnect()
-        await close_thread_connections()
