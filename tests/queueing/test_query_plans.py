@@ -186,3 +186,17 @@ def test_a_step_at_the_counter_records_its_transition_in_the_same_statement_on_p
     step = serving.transitions.get(action="start")
     assert (step.from_status, step.to_status) == ("called", "serving")
     assert (step.staff_member, step.service_point) == (clerk, setup.counter_1)
+
+
+def test_check_in_is_one_statement_on_postgresql(setup, clerk):
+    services.check_in(branch=setup.branch, service=setup.general)
+    with _captured() as seen:
+        visit = services.check_in(branch=setup.branch, service=setup.general, staff_member=clerk)
+    writes = [sql for sql, _params in seen if re.search(r"\b(UPDATE|INSERT)\b", sql)]
+    # Number, visit and transition: one round trip on PostgreSQL, three statements on SQLite.
+    assert len(writes) == (1 if connection.vendor == "postgresql" else 3), [w[:60] for w in writes]
+    # (The test's own transaction adds a savepoint around it; a request's autocommit does not.)
+    assert len([sql for sql, _params in seen if "SAVEPOINT" not in sql]) == len(writes)
+    assert len(writes[0]) <= 4096
+    assert visit.ticket_code == "A-002"
+    assert Visit.objects.get(pk=visit.pk).ticket_number == 2

@@ -25,6 +25,37 @@ def test_tickets_are_numbered_per_service_and_restart_each_local_day(setup):
     assert next_day.business_date == dt.date(2026, 3, 3)
 
 
+def test_ticket_codes_keep_three_digits_and_grow_past_999(setup):
+    """The code is written with the number in one statement on PostgreSQL; it must read as
+    ``format_ticket_code`` writes it, before and after three digits run out."""
+    from frontdesk.queueing.models import TicketSequence
+
+    first = services.check_in(branch=setup.branch, service=setup.general)
+    TicketSequence.objects.filter(branch=setup.branch, service=setup.general).update(last_number=98)
+    codes = [services.check_in(branch=setup.branch, service=setup.general) for _ in range(2)]
+    TicketSequence.objects.filter(branch=setup.branch, service=setup.general).update(last_number=998)
+    codes += [services.check_in(branch=setup.branch, service=setup.general) for _ in range(2)]
+    assert [first.ticket_code, *(v.ticket_code for v in codes)] == [
+        "A-001",
+        "A-099",
+        "A-100",
+        "A-999",
+        "A-1000",
+    ]
+    for visit in [first, *codes]:
+        visit.refresh_from_db()
+        assert visit.ticket_code == services.format_ticket_code(setup.general, visit.ticket_number)
+        assert visit.status == VisitStatus.WAITING
+
+
+def test_check_in_records_who_checked_the_customer_in(setup, clerk):
+    visit = services.check_in(branch=setup.branch, service=setup.general, staff_member=clerk)
+    (step,) = visit.transitions.all()
+    assert (step.action, step.from_status, step.to_status) == ("check_in", "", "waiting")
+    assert (step.staff_member, step.service_point, step.service) == (clerk, None, setup.general)
+    assert step.at == visit.arrived_at
+
+
 def test_same_idempotency_key_gives_one_ticket(setup):
     first = services.check_in(branch=setup.branch, service=setup.general, idempotency_key="tap-1")
     again = services.check_in(branch=setup.branch, service=setup.general, idempotency_key="tap-1")

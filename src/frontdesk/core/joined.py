@@ -20,7 +20,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import ForeignKey, Model
 
-type _Converters = list[tuple[list[Callable[..., Any]], Any]]
+type _Converters = list[tuple[int, list[Callable[..., Any]], Any]]
 
 
 class ModelRows[M: Model]:
@@ -42,20 +42,24 @@ class ModelRows[M: Model]:
         outer join)."""
         if row[self._pk_index] is None:
             return None
-        values = [
-            _convert(value, converters)
-            for value, converters in zip(row[: self.width], self._for_connection(), strict=True)
-        ]
+        values = list(row[: self.width])
+        for index, functions, column in self._for_connection():
+            value = values[index]
+            for function in functions:
+                value = function(value, column, connection)
+            values[index] = value
         return self.model.from_db(connection.alias, None, values)  # type: ignore[arg-type]
 
     def _for_connection(self) -> _Converters:
+        """The columns that need converting on this database, with their converters (most need none)."""
         found = self._converters.get(connection.vendor)
         if found is None:
             found = []
-            for field in self.fields:
+            for index, field in enumerate(self.fields):
                 column = field.get_col(self.model._meta.db_table)
                 converters = [*connection.ops.get_db_converters(column), *field.get_db_converters(connection)]
-                found.append((converters, column))
+                if converters:
+                    found.append((index, converters, column))
             self._converters[connection.vendor] = found
         return found
 
@@ -99,10 +103,3 @@ class JoinedRead[M: Model]:
         for field, related in zip(self.foreign_keys, instances[1:], strict=True):
             field.set_cached_value(root, related)
         return root
-
-
-def _convert(value: Any, converters: tuple[list[Callable[..., Any]], Any]) -> Any:
-    functions, column = converters
-    for function in functions:
-        value = function(value, column, connection)
-    return value

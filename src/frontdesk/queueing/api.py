@@ -394,7 +394,10 @@ def end_and_call_next(request: HttpRequest, counter_id: int, payload: EndAndCall
         outcome=payload.outcome or "",
         note=payload.note,
     )
-    return EndAndCallNextOut(ended=VisitOut.of(ended), called=VisitOut.of(called) if called else None)
+    # Built without validation, as VisitOut.of: validating would wrap and re-read both visits.
+    return EndAndCallNextOut.model_construct(
+        ended=VisitOut.of(ended), called=VisitOut.of(called) if called else None
+    )
 
 
 @router.get("/visits/{visit_id}", response={200: VisitDetailOut, **ERRORS})

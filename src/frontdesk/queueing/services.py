@@ -65,6 +65,15 @@ def format_ticket_code(service: Service, number: int) -> str:
     return f"{service.ticket_letter}-{number:03d}"
 
 
+def _atomic_unless_one_statement() -> contextlib.AbstractContextManager[Any]:
+    """A transaction for a step that takes several statements (SQLite), none for one that is a
+    single statement, atomic by itself (PostgreSQL). Inside a caller's transaction it is a
+    savepoint all the same, so a refusal by a unique index leaves that transaction usable."""
+    if statements.writes_in_one_statement() and not transaction.get_connection().in_atomic_block:
+        return contextlib.nullcontext()
+    return transaction.atomic()
+
+
 def check_in(
     *,
     branch: Branch,
@@ -93,31 +102,40 @@ def check_in(
         if existing is not None:
             return existing
     now = arrived_at or clock.now()
-    business_date = clock.local_date(now, branch.time_zone)
+    visit = Visit(
+        branch=branch,
+        service=service,
+        business_date=clock.local_date(now, branch.time_zone),
+        channel=channel,
+        priority_reason=priority_reason,
+        customer_name=customer_name.strip(),
+        customer_phone=phone,
+        language=language,
+        arrived_at=now,
+        queued_at=now,
+        idempotency_key=idempotency_key or None,
+    )
+    not_offered = DomainError(f"{branch.name} does not offer {service.name}.", field="service")
     try:
-        with transaction.atomic():
-            number = statements.take_ticket_number(
-                branch_id=branch.pk, service_id=service.pk, business_date=business_date
-            )
-            if number is None:
-                raise DomainError(f"{branch.name} does not offer {service.name}.", field="service")
-            visit = Visit(
-                branch=branch,
-                service=service,
-                business_date=business_date,
-                ticket_number=number,
-                ticket_code=format_ticket_code(service, number),
-                channel=channel,
-                priority_reason=priority_reason,
-                customer_name=customer_name.strip(),
-                customer_phone=phone,
-                language=language,
-                arrived_at=now,
-                queued_at=now,
-                idempotency_key=idempotency_key or None,
-            )
-            statements.insert_visit(visit)
-            _record(visit, VisitAction.CHECK_IN, from_status="", staff_member=staff_member, at=now)
+        with _atomic_unless_one_statement():
+            if statements.writes_in_one_statement():
+                # Number, visit and transition in one statement (PostgreSQL).
+                if not statements.check_in_visit(
+                    visit,
+                    action=str(VisitAction.CHECK_IN),
+                    staff_member_id=staff_member.pk if staff_member else None,
+                ):
+                    raise not_offered
+                _publish_visit(visit, VisitAction.CHECK_IN, at=now)
+            else:
+                number = statements.take_ticket_number(
+                    branch_id=branch.pk, service_id=service.pk, business_date=visit.business_date
+                )
+                if number is None:
+                    raise not_offered
+                visit.ticket_number, visit.ticket_code = number, format_ticket_code(service, number)
+                statements.insert_visit(visit)
+                _record(visit, VisitAction.CHECK_IN, from_status="", staff_member=staff_member, at=now)
     except IntegrityError:
         # Two taps raced with the same key: the first one's ticket is the answer.
         if idempotency_key:
@@ -217,13 +235,8 @@ def call_next(*, staff_member: StaffMember, service_point: ServicePoint) -> Visi
     statement). Why nothing was called (not your branch, not signed in,
     counter still busy, nobody waiting) is worked out only when nothing was.
     """
-    # On PostgreSQL the call is one statement, atomic by itself; inside a caller's transaction it
-    # takes a savepoint all the same, so a refusal by the index leaves that transaction usable.
-    needs_transaction = (
-        not statements.ends_and_calls_in_one_statement() or transaction.get_connection().in_atomic_block
-    )
     try:
-        with transaction.atomic() if needs_transaction else contextlib.nullcontext():
+        with _atomic_unless_one_statement():
             return _call_first_waiting(staff_member, service_point)
     except IntegrityError:
         # A second call at the same counter at the same moment (a double click): the first one
@@ -254,7 +267,7 @@ def end_and_call_next(
     """
     changes = _ending(action, outcome=outcome, note=note)
     action = VisitAction(action)
-    if statements.ends_and_calls_in_one_statement():
+    if statements.writes_in_one_statement():
         now = clock.now()
         (from_status,), to_status = TRANSITIONS[action]
         done = statements.end_and_call_next(
@@ -302,7 +315,7 @@ def _call_first_waiting(staff_member: StaffMember, service_point: ServicePoint) 
     SQLite inside the caller's transaction, with the transition as a second statement."""
     now = clock.now()
     branch = service_point.branch
-    at_once = statements.ends_and_calls_in_one_statement()
+    at_once = statements.writes_in_one_statement()
     visit = statements.call_first_waiting(
         branch_id=branch.pk,
         service_point_id=service_point.pk,
@@ -473,7 +486,7 @@ def _counter_step(
     to that status meanwhile, takes the step after all. On PostgreSQL the ``UPDATE`` records the
     transition too, as one statement that needs no transaction of its own.
     """
-    if statements.ends_and_calls_in_one_statement():
+    if statements.writes_in_one_statement():
         changed = _change_at_counter(staff_member=staff_member, visit=visit, action=action, changes=changes)
         if changed is not None:
             return changed
@@ -507,7 +520,7 @@ def _change_at_counter(
 ) -> Visit | None:
     """The conditional ``UPDATE`` of a counter step and its transition (in the same statement where
     the database can, else a second one); None when it changed nothing."""
-    at_once = statements.ends_and_calls_in_one_statement()
+    at_once = statements.writes_in_one_statement()
     (from_status,), to_status = TRANSITIONS[action]
     now = clock.now()
     changed = statements.change_visit_if(

@@ -120,6 +120,75 @@ def take_ticket_number(*, branch_id: int, service_id: int, business_date: dt.dat
     return int(row[0]) if row else None
 
 
+def ticket_code_sql(letter: str, number: str) -> str:
+    """SQL for ``services.format_ticket_code``: the letter, a dash and the number with at least three
+    digits (``B-042``, ``B-1000``). ``letter`` and ``number`` are SQL."""
+    digits = f"CASE WHEN {number} < 100 THEN lpad({number}::text, 3, '0') ELSE {number}::text END"
+    return f"{letter} || '-' || {digits}"
+
+
+def check_in_visit(visit: Visit, *, action: str, staff_member_id: int | None) -> bool:
+    """Take the day's next ticket number, insert the visit (built in Python with its defaults) and
+    its check-in transition as one statement; set the visit's id, number and code.
+
+    False, with nothing changed, when the branch does not offer the service. The sequence row's
+    lock is held only while this statement commits, so kiosks taking tickets for one service at
+    once queue for microseconds rather than for a transaction's round trips. A visit refused by a
+    unique index (a double tap's idempotency key) undoes the number with it: no gap. PostgreSQL
+    only (:func:`writes_in_one_statement`).
+    """
+    params: dict[str, Any] = {
+        field.attname: field.get_db_prep_save(field.pre_save(visit, add=True), connection)
+        for field in _CHECK_IN_FIELDS
+    }
+    params.update(
+        branch=visit.branch_id,
+        service=visit.service_id,
+        day=params["business_date"],
+        action=action,
+        staff=staff_member_id,
+        now=params["arrived_at"],
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(_check_in_sql(), params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    visit.pk, visit.ticket_number, visit.ticket_code = row
+    visit._state.adding = False
+    visit._state.db = connection.alias
+    return True
+
+
+# Every column of a new visit but its id and the two that come from the day's sequence.
+_CHECK_IN_FIELDS = [
+    field
+    for field in Visit._meta.concrete_fields
+    if not field.primary_key and field.attname not in {"ticket_number", "ticket_code"}
+]
+
+
+@functools.cache
+def _check_in_sql() -> str:
+    columns = ", ".join(str(field.column) for field in _CHECK_IN_FIELDS)
+    values = ", ".join(f"%({field.attname})s" for field in _CHECK_IN_FIELDS)
+    code = ticket_code_sql(
+        f"(SELECT ticket_letter FROM {_SERVICES} WHERE id = %(service)s)", "number.last_number"
+    )
+    return (
+        f"WITH number AS (INSERT INTO {_SEQUENCE} (branch_id, service_id, business_date, last_number)"
+        f" SELECT %(branch)s, %(service)s, %(day)s, 1 WHERE {offered_at_branch_sql('%(service)s')}"
+        " ON CONFLICT (branch_id, service_id, business_date)"
+        f" DO UPDATE SET last_number = {_SEQUENCE}.last_number + 1 RETURNING last_number),"
+        f" inserted AS (INSERT INTO {_VISIT} ({columns}, ticket_number, ticket_code)"
+        f" SELECT {values}, number.last_number, {code} FROM number"
+        " RETURNING id, ticket_number, ticket_code, status, service_id),"
+        f" step AS (INSERT INTO {_TRANSITIONS} ({_TRANSITION_COLUMNS}) SELECT id, %(action)s, '', status,"
+        " %(now)s, %(staff)s, NULL, service_id, '' FROM inserted)"
+        " SELECT id, ticket_number, ticket_code FROM inserted"
+    )
+
+
 def insert_visit(visit: Visit) -> None:
     """Insert a new visit (built in Python with its defaults) and set its id."""
     fields = [field for field in Visit._meta.concrete_fields if not field.primary_key]
@@ -166,7 +235,7 @@ def call_first_waiting(
     (a double click) both pass the "with nobody" test; the index that keeps a counter to one visit
     at a time then refuses the second (``IntegrityError``), once the first has committed.
 
-    ``record_as`` (the call's action; PostgreSQL only, :func:`ends_and_calls_in_one_statement`)
+    ``record_as`` (the call's action; PostgreSQL only, :func:`writes_in_one_statement`)
     records the transition in the same statement and returns the visit with its service.
     """
     params = {
@@ -241,8 +310,9 @@ def _call_sql(*, branch: str, cutoff: str, ended_here: bool) -> tuple[str, str]:
     return ctes, update
 
 
-def ends_and_calls_in_one_statement() -> bool:
-    """Whether :func:`end_and_call_next` can be used: PostgreSQL runs ``UPDATE`` and ``INSERT`` inside
+def writes_in_one_statement() -> bool:
+    """Whether a step and its transition can be one statement (:func:`check_in_visit`,
+    :func:`end_and_call_next`, ``record_as``): PostgreSQL runs ``UPDATE`` and ``INSERT`` inside
     ``WITH``; SQLite cannot, and takes the steps one by one in a transaction."""
     return connection.vendor == "postgresql"
 
@@ -266,7 +336,7 @@ def end_and_call_next(
     staff member works at, and the staff member is signed in at the counter: then the call can only
     find nobody waiting. Returns the ended and the called visit (None when nobody waits), each with
     its branch, service and counter; None when nothing was changed, for the caller to find out why
-    the slow way. PostgreSQL only (:func:`ends_and_calls_in_one_statement`).
+    the slow way. PostgreSQL only (:func:`writes_in_one_statement`).
     """
     params: dict[str, Any] = {
         "visit": visit_id,
@@ -281,10 +351,11 @@ def end_and_call_next(
     with connection.cursor() as cursor:
         cursor.execute(_end_and_call_next_sql(from_status, assignments), params)
         rows = cursor.fetchall()
-    visits = [_with_relations(row[1:]) for row in rows]
-    if not visits or rows[0][0] != 0:
+    if not rows or rows[0][0] != 0:
         return None
-    return visits[0], visits[1] if len(visits) > 1 else None
+    ended = _with_relations(rows[0][1:])
+    # The called visit is at the same counter and branch, often for the same service: shared.
+    return ended, _with_relations(rows[1][1:], like=ended) if len(rows) > 1 else None
 
 
 @functools.cache
@@ -320,17 +391,22 @@ def _end_and_call_next_sql(from_status: VisitStatus, assignments: str) -> str:
     )
 
 
-def _with_relations(row: Sequence[Any]) -> Visit:
-    """A visit with its service, counter and branch from a row of their columns, in that order."""
-    instances: list[Any] = []
-    start = 0
-    for rows in (_VISIT_ROWS, _SERVICE_ROWS, _POINT_ROWS, _BRANCH_ROWS):
-        instances.append(rows.instance(row[start : start + rows.width]))
+def _with_relations(row: Sequence[Any], like: Visit | None = None) -> Visit:
+    """A visit with its service, counter and branch from a row of their columns, in that order;
+    those that ``like`` has already (the same ids) are shared rather than built again."""
+    visit = _VISIT_ROWS.instance(row[: _VISIT_ROWS.width])
+    assert visit is not None
+    start = _VISIT_ROWS.width
+    related: list[Any] = []
+    for rows, name in ((_SERVICE_ROWS, "service"), (_POINT_ROWS, "service_point"), (_BRANCH_ROWS, "branch")):
+        known = getattr(like, name) if like is not None else None
+        if known is not None and known.pk == getattr(visit, f"{name}_id"):
+            related.append(known)
+        else:
+            related.append(rows.instance(row[start : start + rows.width]))
         start += rows.width
-    visit, service, point, branch = instances
-    assert isinstance(visit, Visit)
-    visit.service, visit.service_point, visit.branch = service, point, branch
-    point.branch = branch
+    visit.service, visit.service_point, visit.branch = related
+    visit.service_point.branch = visit.branch
     return visit
 
 
@@ -375,7 +451,7 @@ def change_visit_if(
     """Apply ``changes`` if the visit is still in ``status`` and at a branch the staff member works at.
 
     The new row, or None when nothing was changed (no such visit, another status, not their branch).
-    ``record_as`` (an action and its time; PostgreSQL only, :func:`ends_and_calls_in_one_statement`)
+    ``record_as`` (an action and its time; PostgreSQL only, :func:`writes_in_one_statement`)
     also records the transition, at the visit's counter, in the same statement.
     """
     params: dict[str, Any] = {
