@@ -31,6 +31,12 @@ def test_check_in_call_and_finish_through_the_api(setup, api):
     ticket = response.json()
     assert ticket["ticket_code"] == "A-001"
     assert ticket["status"] == "waiting"
+    # The link the integration hands to the customer opens their live ticket page.
+    visit = Visit.objects.get(pk=ticket["id"])
+    assert ticket["ticket_url"] == f"/t/{visit.public_id}/"
+    page = Client().get(ticket["ticket_url"])
+    assert page.status_code == 200
+    assert "A-001" in page.content.decode()
 
     assert api.post(f"/api/queueing/counters/{setup.counter_1.pk}/open").status_code == 200
     called = api.post(f"/api/queueing/counters/{setup.counter_1.pk}/call-next")
@@ -365,3 +371,19 @@ def test_end_and_call_next_from_another_branch_is_not_found_and_changes_nothing(
     visit.refresh_from_db()
     waiting.refresh_from_db()
     assert (visit.status, waiting.status) == (VisitStatus.CALLED, VisitStatus.WAITING)
+
+
+def test_ticket_links_follow_the_script_prefix_the_site_is_served_under(setup):
+    """Behind a proxy at /frontdesk/ (the WSGI handler sets the prefix from SCRIPT_NAME on every
+    request), ticket links start with it, and go back when it changes."""
+    from django.urls import set_script_prefix
+
+    from frontdesk.queueing.links import ticket_path
+
+    visit = services.check_in(branch=setup.branch, service=setup.general)
+    set_script_prefix("/frontdesk/")
+    try:
+        assert ticket_path(visit.public_id) == f"/frontdesk/t/{visit.public_id}/"
+    finally:
+        set_script_prefix("/")
+    assert ticket_path(visit.public_id) == f"/t/{visit.public_id}/"

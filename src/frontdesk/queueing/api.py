@@ -9,7 +9,6 @@ from typing import Literal
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.urls import reverse
 from ninja import Field, Router, Schema, Status
 from ninja.throttling import AnonRateThrottle
 
@@ -19,6 +18,7 @@ from frontdesk.core import clock
 from frontdesk.core.api import ErrorOut
 
 from . import selectors, services
+from .links import ticket_path
 from .models import Channel, Outcome, Visit
 
 
@@ -113,7 +113,7 @@ class VisitOut(Schema):
             recall_count=visit.recall_count,
             outcome=visit.outcome,
             note=visit.note,
-            ticket_url=reverse("queueing:ticket", kwargs={"public_id": visit.public_id}),
+            ticket_url=ticket_path(visit.public_id),
         )
 
 

@@ -29,6 +29,7 @@ from frontdesk.core.errors import DomainError, NotFound
 
 from . import selectors, services
 from .forms import CallOutOfOrderForm, CheckInForm, FinishForm, ReasonForm, ReceptionCheckInForm, TransferForm
+from .links import ticket_path
 from .models import Channel, Outcome, PriorityReason, Visit, VisitAction, VisitStatus
 
 
@@ -138,9 +139,7 @@ def ticket_leave(request: HttpRequest, public_id: str) -> HttpResponse:
 
 def ticket_qr(request: HttpRequest, public_id: str) -> HttpResponse:
     visit = _public_visit(public_id)
-    return _qr_response(
-        request.build_absolute_uri(reverse("queueing:ticket", kwargs={"public_id": visit.public_id}))
-    )
+    return _qr_response(request.build_absolute_uri(ticket_path(visit.public_id)))
 
 
 def join_qr(request: HttpRequest, branch_slug: str) -> HttpResponse:
