@@ -303,6 +303,32 @@ def test_end_and_call_next_ends_the_visit_and_calls_the_next_in_one_request(setu
     assert actions == ["check_in", "call", "no_show"]
 
 
+def test_one_press_answers_each_visit_with_its_own_service(setup, api):
+    """The called visit shares the ended one's counter and branch, and its service only when it is
+    the same one: a customer of another service is answered with theirs."""
+    general = services.check_in(branch=setup.branch, service=setup.general)
+    business = services.check_in(branch=setup.branch, service=setup.business)
+    counter = setup.counter_1.pk
+    assert api.post(f"/api/queueing/counters/{counter}/open").status_code == 200
+    assert api.post(f"/api/queueing/counters/{counter}/call-next").json()["id"] == general.pk
+    response = api.post(
+        f"/api/queueing/counters/{counter}/end-and-call-next",
+        {"visit_id": general.pk, "end_as": "no_show"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    ended, called = response.json()["ended"], response.json()["called"]
+    assert (ended["ticket_code"], ended["service"]["ticket_letter"]) == ("A-001", "A")
+    assert (called["id"], called["ticket_code"]) == (business.pk, "B-001")
+    assert (called["service"]["name"], called["service"]["expected_duration_minutes"]) == (
+        "Business customers",
+        15,
+    )
+    for visit in (ended, called):
+        assert (visit["counter"]["name"], visit["branch"]) == ("Counter 1", "gran-via")
+    assert called["ticket_url"] == f"/t/{business.public_id}/"
+
+
 def test_end_and_call_next_refuses_bad_input_and_changes_nothing(setup, api):
     visit = services.check_in(branch=setup.branch, service=setup.general)
     waiting = services.check_in(branch=setup.branch, service=setup.general)
