@@ -241,6 +241,24 @@ def test_manager_live_view_highlights_long_waits(setup, branch_manager, clerk):
     assert "Counters: 1 of 3 open" in page
 
 
+def test_manager_sees_the_same_minutes_for_the_longest_wait_and_the_long_wait_list(setup, branch_manager):
+    import datetime as dt
+
+    import time_machine
+
+    start = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        services.check_in(branch=setup.branch, service=setup.general)
+    # 18 min 40 s: rounding would say 19 in the table while the list says 18.
+    with time_machine.travel(start + dt.timedelta(minutes=18, seconds=40), tick=False):
+        client = Client()
+        client.force_login(branch_manager)
+        page = client.get("/manage/gran-via/").text
+    assert re.search(r'<td class="num">18 min</td>', page), page
+    assert "18\xa0minutes" in page or "18 minutes" in page
+    assert "19 min" not in page
+
+
 def test_manager_cannot_see_another_branch(setup, outsider):
     client = Client()
     client.force_login(outsider)

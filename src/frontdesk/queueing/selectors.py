@@ -265,6 +265,11 @@ class ServiceQueueSummary:
     longest_wait_seconds: int = 0
     over_alert: int = 0
 
+    @property
+    def longest_wait_minutes(self) -> int:
+        """Whole minutes, counted down as the long-wait list's "18 minutes" is, so the two agree."""
+        return self.longest_wait_seconds // 60
+
 
 @dataclass
 class CounterLive:
