@@ -413,3 +413,74 @@ def test_ticket_links_follow_the_script_prefix_the_site_is_served_under(setup):
     finally:
         set_script_prefix("/")
     assert ticket_path(visit.public_id) == f"/t/{visit.public_id}/"
+
+
+def _called_at_counter_1(setup, staff_member):
+    """A visit called to counter 1 by ``staff_member`` and another waiting behind it."""
+    visit = services.check_in(branch=setup.branch, service=setup.general)
+    waiting = services.check_in(branch=setup.branch, service=setup.general)
+    services.open_counter(staff_member=staff_member, service_point=setup.counter_1)
+    services.call_next(staff_member=staff_member, service_point=setup.counter_1)
+    return visit, waiting
+
+
+def _press(client, setup, visit):
+    return client.post(
+        f"/api/queueing/counters/{setup.counter_1.pk}/end-and-call-next",
+        {"visit_id": visit.pk, "end_as": "no_show"},
+        content_type="application/json",
+    )
+
+
+def test_a_press_takes_a_token_read_before_on_trust_and_checks_it_in_its_statement(setup, clerk):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    visit, waiting = _called_at_counter_1(setup, clerk)
+    client = Client(**bearer(clerk))
+    assert client.get("/api/queueing/branches").status_code == 200  # this process reads the token
+    with CaptureQueriesContext(connection) as queries:
+        response = _press(client, setup, visit)
+    assert response.status_code == 200, response.content
+    assert response.json()["called"]["id"] == waiting.pk
+    if connection.vendor == "postgresql":  # one statement, the token's check inside it
+        assert len(queries) == 1, [q["sql"][:80] for q in queries]
+        assert "apitoken" in queries[0]["sql"]
+
+
+@pytest.mark.parametrize("change", ["revoked", "owner deactivated", "write scope withdrawn"])
+def test_a_token_changed_after_it_was_read_is_refused_by_the_press_and_changes_nothing(setup, clerk, change):
+    visit, waiting = _called_at_counter_1(setup, clerk)
+    headers = bearer(clerk)
+    client = Client(**headers)
+    assert client.get("/api/queueing/branches").status_code == 200  # remembered by this process
+    token = ApiToken.objects.get(staff_member=clerk, name="CRM")
+    if change == "revoked":
+        ApiToken.objects.filter(pk=token.pk).update(revoked_at=token.created_at)
+    elif change == "owner deactivated":
+        type(clerk).objects.filter(pk=clerk.pk).update(is_active=False)
+    else:
+        ApiToken.objects.filter(pk=token.pk).update(scopes=["queue:read"])
+    response = _press(client, setup, visit)
+    assert response.status_code == (403 if change == "write scope withdrawn" else 401), response.content
+    assert response.json()["code"] in {"forbidden", "unauthenticated"}
+    visit.refresh_from_db()
+    waiting.refresh_from_db()
+    assert (visit.status, waiting.status) == (VisitStatus.CALLED, VisitStatus.WAITING)
+    assert visit.transitions.count() == 2  # check-in and call only
+
+
+def test_head_office_demoted_after_its_token_was_read_may_no_longer_press_at_a_branch_not_its_own(
+    setup, outsider
+):
+    type(outsider).objects.filter(pk=outsider.pk).update(role="head_office")
+    outsider.refresh_from_db()
+    visit, waiting = _called_at_counter_1(setup, outsider)
+    client = Client(**bearer(outsider))
+    assert client.get("/api/queueing/branches").status_code == 200  # remembered as head office
+    type(outsider).objects.filter(pk=outsider.pk).update(role="clerk")
+    response = _press(client, setup, visit)
+    assert response.status_code == 404, response.content
+    visit.refresh_from_db()
+    waiting.refresh_from_db()
+    assert (visit.status, waiting.status) == (VisitStatus.CALLED, VisitStatus.WAITING)

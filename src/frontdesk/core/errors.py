@@ -35,3 +35,10 @@ class QueueEmpty(DomainError):
 
     status_code = 409
     code = "queue_empty"
+
+
+class NotAuthenticated(DomainError):
+    """No valid credentials: an API token revoked or unknown, or no session."""
+
+    status_code = 401
+    code = "unauthenticated"

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.throttling import AnonRateThrottle
 
-from frontdesk.accounts.api import staff_auth, staff_of
+from frontdesk.accounts.api import checked_in_statement_auth, staff_auth, staff_of, token_to_check
 from frontdesk.branches.models import ServicePoint
 from frontdesk.core import clock
 from frontdesk.core.api import ErrorOut
@@ -379,7 +379,11 @@ def call_next(request: HttpRequest, counter_id: int) -> VisitOut:
     return VisitOut.of(services.call_next(staff_member=staff, service_point=point))
 
 
-@router.post("/counters/{counter_id}/end-and-call-next", response={200: EndAndCallNextOut, **ERRORS})
+@router.post(
+    "/counters/{counter_id}/end-and-call-next",
+    response={200: EndAndCallNextOut, **ERRORS},
+    auth=checked_in_statement_auth,  # the token is checked again inside the press's statement
+)
 def end_and_call_next(request: HttpRequest, counter_id: int, payload: EndAndCallNextIn) -> EndAndCallNextOut:
     """End the counter's visit and call the next ticket in one step.
 
@@ -393,6 +397,7 @@ def end_and_call_next(request: HttpRequest, counter_id: int, payload: EndAndCall
         action=payload.end_as,
         outcome=payload.outcome or "",
         note=payload.note,
+        token=token_to_check(request, scope=WRITE),
     )
     # Built without validation, as VisitOut.of: validating would wrap and re-read both visits.
     return EndAndCallNextOut.model_construct(

@@ -18,6 +18,7 @@ from phonenumber_field.phonenumber import PhoneNumber
 from phonenumbers import NumberParseException
 
 from frontdesk.accounts.models import StaffMember
+from frontdesk.accounts.selectors import TokenCheck, staff_for_token_check
 from frontdesk.branches.models import Branch, Service, ServicePoint
 from frontdesk.core import clock
 from frontdesk.core.errors import DomainError, InvalidTransition, NotFound, PermissionDenied, QueueEmpty
@@ -253,6 +254,7 @@ def end_and_call_next(
     action: VisitAction | str,
     outcome: Outcome | str = "",
     note: str = "",
+    token: TokenCheck | None = None,
 ) -> tuple[Visit, Visit | None]:
     """End the counter's visit and call the next ticket with one press, as a clerk does all day.
 
@@ -264,10 +266,17 @@ def end_and_call_next(
     On PostgreSQL both steps and their transitions are one statement
     (:func:`statements.end_and_call_next`); when it changes nothing, or on SQLite, the steps are
     taken one by one in a transaction, which also says why a step is refused.
+
+    ``token``: ``staff_member`` is a remembered API token's claim, taken on trust by the one
+    statement, which checks it again; elsewhere the token is read first (401 or 403 when it no
+    longer holds).
     """
     changes = _ending(action, outcome=outcome, note=note)
     action = VisitAction(action)
-    if statements.writes_in_one_statement():
+    one_statement = statements.writes_in_one_statement()
+    if token is not None and not one_statement:
+        staff_member = staff_for_token_check(token)
+    if one_statement:
         now = clock.now()
         (from_status,), to_status = TRANSITIONS[action]
         done = statements.end_and_call_next(
@@ -280,7 +289,18 @@ def end_and_call_next(
             changes={"status": to_status, **changes(now)},
             call_action=str(VisitAction.CALL),
             now=now,
+            token=token,
         )
+        if done is None and token is not None:
+            staff_member = staff_for_token_check(token)  # read again, to say why or act as who it is now
+            return end_and_call_next(
+                staff_member=staff_member,
+                service_point_id=service_point_id,
+                visit_id=visit_id,
+                action=action,
+                outcome=outcome,
+                note=note,
+            )
         if done is not None:
             ended, called = done
             events = [_visit_event(ended, action, at=now)]

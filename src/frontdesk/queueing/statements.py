@@ -21,6 +21,7 @@ from django.db import connection
 from django.db.models import Model
 
 from frontdesk.accounts.models import StaffMember
+from frontdesk.accounts.selectors import TokenCheck, token_check_params, token_valid_sql
 from frontdesk.branches.models import Branch, Service, ServicePoint
 from frontdesk.core.joined import ModelRows
 
@@ -291,17 +292,25 @@ def _call_sql(*, branch: str, cutoff: str, ended_here: bool) -> tuple[str, str]:
         f" AND NOT EXISTS (SELECT 1 FROM {_VISIT} busy WHERE busy.service_point_id = %(point)s"
         f" AND busy.status IN ({_CALLED}, {_SERVING}))"
     )
+    serves = (
+        f"SELECT service_id FROM {_COUNTER_SERVICES} c WHERE c.servicepoint_id = %(point)s"
+        f" AND (NOT EXISTS (SELECT 1 FROM {_STAFF_SERVICES} WHERE staffmember_id = %(staff)s)"
+        f" OR c.service_id IN (SELECT service_id FROM {_STAFF_SERVICES} WHERE staffmember_id = %(staff)s))"
+    )
+    # Both probes take the services the counter serves and its staff member may serve. Where the
+    # statement is PostgreSQL's own (ended_here), they share one inlined WITH, which keeps the
+    # statement under psycopg's length for caching (see _end_and_call_next_sql).
     eligible = (
         f"v.branch_id = {branch} AND v.status = {_WAITING}"
-        f" AND v.service_id IN (SELECT service_id FROM {_COUNTER_SERVICES} WHERE servicepoint_id = %(point)s)"
-        f" AND (NOT EXISTS (SELECT 1 FROM {_STAFF_SERVICES} WHERE staffmember_id = %(staff)s)"
-        f" OR v.service_id IN (SELECT service_id FROM {_STAFF_SERVICES} WHERE staffmember_id = %(staff)s))"
+        f" AND v.service_id IN ({'SELECT service_id FROM serves' if ended_here else serves})"
         " AND (v.target_service_point_id IS NULL OR v.target_service_point_id = %(point)s)"
         f"{'' if ended_here else may_call_here}"
     )
     ctes, pick = first_in_calling_order_sql(
         table=_VISIT, alias="v", eligible=eligible, cutoff=cutoff, lock=skip_locked
     )
+    if ended_here:
+        ctes = f"serves AS NOT MATERIALIZED ({serves}), {ctes}"
     update = (
         f"UPDATE {_VISIT} SET status = {_CALLED}, called_at = %(now)s, service_point_id = %(point)s,"
         " staff_member_id = %(staff)s, target_service_point_id = NULL"
@@ -328,6 +337,7 @@ def end_and_call_next(
     changes: Mapping[str, Any],
     call_action: str,
     now: dt.datetime,
+    token: TokenCheck | None = None,
 ) -> tuple[Visit, Visit | None] | None:
     """End the visit at the counter and call the counter's next, with both transitions, as one
     statement (so one round trip and atomic without a transaction of its own).
@@ -336,7 +346,9 @@ def end_and_call_next(
     staff member works at, and the staff member is signed in at the counter: then the call can only
     find nobody waiting. Returns the ended and the called visit (None when nobody waits), each with
     its branch, service and counter; None when nothing was changed, for the caller to find out why
-    the slow way. PostgreSQL only (:func:`writes_in_one_statement`).
+    the slow way. With ``token``, the visit is ended only while the remembered token claim still
+    holds (:func:`~frontdesk.accounts.selectors.token_valid_sql`). PostgreSQL only
+    (:func:`writes_in_one_statement`).
     """
     params: dict[str, Any] = {
         "visit": visit_id,
@@ -346,10 +358,11 @@ def end_and_call_next(
         "now": _datetime(now),
         "end_action": end_action,
         "call_action": call_action,
+        **(token_check_params(token) if token is not None else {}),
     }
     assignments = _assignments(changes, params)
     with connection.cursor() as cursor:
-        cursor.execute(_end_and_call_next_sql(from_status, assignments), params)
+        cursor.execute(_end_and_call_next_sql(from_status, assignments, token is not None), params)
         rows = cursor.fetchall()
     if not rows or rows[0][0] != 0:
         return None
@@ -359,32 +372,34 @@ def end_and_call_next(
 
 
 @functools.cache
-def _end_and_call_next_sql(from_status: VisitStatus, assignments: str) -> str:
+def _end_and_call_next_sql(from_status: VisitStatus, assignments: str, checks_token: bool) -> str:
     """The statement of :func:`end_and_call_next`, built once per kind of ending.
 
     Kept under psycopg's 4,096 characters for statements whose placeholders it converts once
     (longer ones are parsed again on every run): the call's probes rely on the checks the ending
-    passed (``_call_sql``), and the two rows are joined to their service, counter and branch once.
+    passed (``_call_sql``), both transitions are one ``INSERT``, and the two rows are joined to
+    their service, counter and branch once.
     """
     from_literal = _status_literal(from_status)
     cutoff = (
-        "%(now)s - make_interval(mins => (SELECT b.max_wait_minutes::integer FROM"
+        "%(now)s::timestamptz - make_interval(mins => (SELECT b.max_wait_minutes::integer FROM"
         f" {_BRANCHES} b WHERE b.id = (SELECT branch_id FROM ended)))"
     )
     call_ctes, call_update = _call_sql(branch="(SELECT branch_id FROM ended)", cutoff=cutoff, ended_here=True)
     related = ", ".join([_SERVICE_ROWS.columns("s"), _POINT_ROWS.columns("p"), _BRANCH_ROWS.columns("b")])
     return (
-        f"WITH ended AS (UPDATE {_VISIT} SET {assignments}"
-        f" WHERE id = %(visit)s AND status = {from_literal} AND service_point_id = %(point)s"
-        f" AND {works_at_branch_sql(f'{_VISIT}.branch_id')}"
-        f" AND EXISTS (SELECT 1 FROM {_BRANCHES} b WHERE b.id = {_VISIT}.branch_id AND b.is_active)"
+        f"WITH ended AS (UPDATE {_VISIT} e SET {assignments}"
+        f" WHERE e.id = %(visit)s AND e.status = {from_literal} AND e.service_point_id = %(point)s"
+        f" AND {works_at_branch_sql('e.branch_id')}"
+        f" AND EXISTS (SELECT 1 FROM {_BRANCHES} b WHERE b.id = e.branch_id AND b.is_active)"
         f" AND EXISTS (SELECT 1 FROM {_SESSION} s WHERE s.service_point_id = %(point)s"
         " AND s.staff_member_id = %(staff)s AND s.ended_at IS NULL)"
+        f"{f' AND {token_valid_sql()}' if checks_token else ''}"
         f" RETURNING {_RETURNING}),"
-        f" ended_step AS ({_step('end_action', from_literal)} FROM ended),"
         f" {call_ctes},"
         f" called AS ({call_update} RETURNING {_RETURNING}),"
-        f" called_step AS ({_step('call_action', _WAITING)} FROM called)"
+        f" steps AS ({_step('end_action', from_literal)} FROM ended"
+        f" UNION ALL {_step('call_action', _WAITING, insert=False)} FROM called)"
         f" SELECT x.*, {related} FROM (SELECT 0 AS step, * FROM ended UNION ALL SELECT 1, * FROM called) x"
         f" JOIN {_SERVICES} s ON s.id = x.service_id JOIN {_POINTS} p ON p.id = x.service_point_id"
         f" JOIN {_BRANCHES} b ON b.id = x.branch_id ORDER BY x.step"
@@ -490,16 +505,15 @@ _TRANSITION_COLUMNS = (
 )
 
 
-def _step(action: str, from_status: str, point: str = "%(point)s") -> str:
+def _step(action: str, from_status: str, point: str = "%(point)s", *, insert: bool = True) -> str:
     """A step's transition as an ``INSERT … SELECT`` to follow with ``FROM <the step's WITH name>``.
 
     ``action`` names the parameter holding the action; ``from_status`` and ``point`` are SQL (the
-    transition's counter: the acting counter's parameter, or the changed row's own).
+    transition's counter: the acting counter's parameter, or the changed row's own). Without
+    ``insert``, only the ``SELECT``, to add to another step's with ``UNION ALL``.
     """
-    return (
-        f"INSERT INTO {_TRANSITIONS} ({_TRANSITION_COLUMNS}) SELECT id, %({action})s, {from_status},"
-        f" status, %(now)s, %(staff)s, {point}, service_id, ''"
-    )
+    select = f"SELECT id, %({action})s, {from_status}, status, %(now)s, %(staff)s, {point}, service_id, ''"
+    return f"INSERT INTO {_TRANSITIONS} ({_TRANSITION_COLUMNS}) {select}" if insert else select
 
 
 def record_transition(
