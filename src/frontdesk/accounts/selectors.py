@@ -8,7 +8,7 @@ from django.db import connection
 from frontdesk.core.errors import NotAuthenticated, PermissionDenied
 from frontdesk.core.joined import ModelRows
 
-from .models import ApiToken, StaffMember, hash_token
+from .models import ApiToken, StaffMember
 
 # Every API call by an integration starts here, so it is one hand-written statement rather than an
 # ORM query built anew per request (BENCHMARKS.md, decision 0002). Columns are named, not ``s.*``:
@@ -47,12 +47,6 @@ class TokenCheck:
 # key hash -> the claim last read; bounded, as any client may present many tokens.
 _claims: dict[str, TokenClaim] = {}
 CLAIMS_LIMIT = 10_000
-
-
-def staff_for_api_token(raw: str) -> tuple[StaffMember, frozenset[str]] | None:
-    """The active staff member and scopes behind a raw bearer token, or None."""
-    claim = read_token_claim(hash_token(raw))
-    return (claim.staff_member, claim.scopes) if claim is not None else None
 
 
 def read_token_claim(key_hash: str) -> TokenClaim | None:
@@ -95,7 +89,7 @@ def staff_for_token_check(check: TokenCheck) -> StaffMember:
     """The staff member behind a claim, read again: for when a statement refused it, to say why."""
     claim = read_token_claim(check.claim.key_hash)
     if claim is None:
-        raise NotAuthenticated("Sign in or send a valid API token.")
+        raise NotAuthenticated(NotAuthenticated.MESSAGE)
     check_scope(claim.scopes, check.scope)
     return claim.staff_member
 

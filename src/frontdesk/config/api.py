@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from frontdesk.core.errors import DomainError
+from frontdesk.core.errors import DomainError, NotAuthenticated
 from frontdesk.queueing.api import public_router
 from frontdesk.queueing.api import router as queueing_router
 from frontdesk.staffing.api import router as staffing_router
@@ -52,7 +52,7 @@ def validation_error(request: HttpRequest, error: ValidationError) -> HttpRespon
 def authentication_error(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
     return api.create_response(
         request,
-        {"detail": "Sign in or send a valid API token.", "code": "unauthenticated", "field": None},
+        {"detail": NotAuthenticated.MESSAGE, "code": NotAuthenticated.code, "field": None},
         status=401,
     )
 

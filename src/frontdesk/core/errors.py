@@ -42,3 +42,4 @@ class NotAuthenticated(DomainError):
 
     status_code = 401
     code = "unauthenticated"
+    MESSAGE = "Sign in or send a valid API token."
