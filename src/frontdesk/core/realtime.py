@@ -1,15 +1,20 @@
 """Publishing domain events to websocket groups, only after the transaction commits.
 
-Services call :func:`publish_on_commit`; nothing else sends to the channel layer. A failed send
-(Redis down) is logged and dropped: the change is already committed, and boards and consoles
-reload a full snapshot when they reconnect or poll, so a lost message costs freshness, never data.
+Services call :func:`publish_on_commit`; nothing else sends to the channel layer. The events of one
+publish travel as one ``realtime.events`` message per group, which the consumers unpack into one
+websocket frame per event. A failed send (Redis down) is logged and dropped: the change is already
+committed, and boards and consoles reload a full snapshot when they reconnect or poll, so a lost
+message costs freshness, never data.
 
-With the cross-process layer (channels-redis's pub/sub layer) a request only queues the message:
-one daemon thread per process publishes what is queued, in one pipelined round trip, with plain
-redis-py, on the group's Redis channel and in the layer's own serialisation, so the consumers of
-every ASGI process receive it as if ``group_send`` had sent it. The layer's ``group_send`` is a
-coroutine, and running it on a background event loop cost about 0.5 ms of CPU per event in the
-web process, a tenth of a call-next request (BENCHMARKS.md). A request never waits for Redis.
+With the cross-process layer (channels-redis's pub/sub layer) the message is published with plain
+redis-py on the group's Redis channel, in the layer's own serialisation, so the consumers of every
+ASGI process receive it as if ``group_send`` had sent it. The layer's ``group_send`` is a coroutine,
+and running it on a background event loop cost about 0.5 ms of CPU per event (BENCHMARKS.md).
+The request's own thread publishes, one round trip on loopback: handing the message to a
+publishing thread cost the process about 1 ms of CPU per press in thread switches, a fifth of the
+press (BENCHMARKS.md). So that a request never waits on a dead Redis, a failed publish (or one
+slower than ``DIRECT_TIMEOUT_SECONDS``) sends the next ``HAND_OVER_SECONDS`` of messages to a
+daemon thread instead, which keeps trying in the background and finds Redis again when it returns.
 The in-process layer must be used from the server's own loop, so there the send hops to it with
 ``async_to_sync``.
 """
@@ -19,7 +24,6 @@ import queue
 import threading
 import time
 from collections.abc import Iterable
-from concurrent.futures import Future
 from typing import Any
 
 import redis
@@ -31,11 +35,15 @@ from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
-SEND_TIMEOUT_SECONDS = 0.5
-QUEUE_LIMIT = 10_000  # messages waiting for Redis; past it new ones are dropped (and logged)
+DIRECT_TIMEOUT_SECONDS = 0.2  # a request waits at most this long on Redis, once per hand-over
+HAND_OVER_SECONDS = 2.0  # after a failed publish, requests leave Redis to the thread this long
+SEND_TIMEOUT_SECONDS = 0.5  # the background thread's own patience
+QUEUE_LIMIT = 10_000  # messages waiting for the background thread; past it new ones are dropped
+
+type _Message = dict[str, Any]
 
 
-async def _send_all(groups: list[str], message: dict[str, Any]) -> None:
+async def _send_all(groups: list[str], message: _Message) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
@@ -47,54 +55,82 @@ async def _send_all(groups: list[str], message: dict[str, Any]) -> None:
 
 
 class _RedisPublisher:
-    """A daemon thread that publishes queued messages to one Redis, for one layer prefix."""
+    """Publishes to one Redis, for one layer prefix: from the caller's thread while Redis answers,
+    through a daemon thread for a while after it did not."""
 
     def __init__(self, url: str, prefix: str, layer: RedisPubSubChannelLayer) -> None:
+        self._url = url
         self._prefix = prefix
         self._serialize = layer.serialize
-        self._client = redis.Redis.from_url(
-            url, socket_connect_timeout=SEND_TIMEOUT_SECONDS, socket_timeout=SEND_TIMEOUT_SECONDS
+        self._direct = redis.Redis.from_url(
+            url, socket_connect_timeout=DIRECT_TIMEOUT_SECONDS, socket_timeout=DIRECT_TIMEOUT_SECONDS
         )
-        self._queue: queue.Queue[tuple[list[str], list[dict[str, Any]], Future[None]]] = queue.Queue(
-            QUEUE_LIMIT
-        )
-        threading.Thread(target=self._run, name="frontdesk-publisher", daemon=True).start()
+        self._direct_from = 0.0  # time.monotonic() before which messages go to the thread
+        self._queue: queue.Queue[tuple[list[str], _Message]] | None = None
+        self._queue_lock = threading.Lock()
 
     def group_channel(self, group: str) -> str:
         """The Redis channel the pub/sub layer reads a group from (``RedisPubSubLoopLayer``)."""
         return f"{self._prefix}__group__{group}"
 
-    def submit(self, groups: list[str], messages: list[dict[str, Any]]) -> Future[None]:
-        done: Future[None] = Future()
+    def publish(self, groups: list[str], message: _Message) -> None:
+        if time.monotonic() >= self._direct_from:
+            try:
+                self._send(self._direct, [(groups, message)])
+                return
+            except redis.RedisError:
+                self._direct_from = time.monotonic() + HAND_OVER_SECONDS
+                logger.warning(
+                    "realtime publish failed; the next %s s go through the background thread",
+                    HAND_OVER_SECONDS,
+                    exc_info=True,
+                )
+        self._hand_over(groups, message)
+
+    def _send(self, client: redis.Redis, batch: list[tuple[list[str], _Message]]) -> None:
+        commands = [
+            (self.group_channel(group), data)
+            for groups, message in batch
+            for data in [self._serialize(message)]
+            for group in groups
+        ]
+        if len(commands) == 1:
+            client.publish(*commands[0])
+            return
+        pipe = client.pipeline(transaction=False)
+        for channel, data in commands:
+            pipe.publish(channel, data)
+        pipe.execute()
+
+    def _hand_over(self, groups: list[str], message: _Message) -> None:
+        with self._queue_lock:
+            if self._queue is None:
+                self._queue = queue.Queue(QUEUE_LIMIT)
+                threading.Thread(
+                    target=self._run, args=(self._queue,), name="frontdesk-publisher", daemon=True
+                ).start()
         try:
-            self._queue.put_nowait((groups, messages, done))
+            self._queue.put_nowait((groups, message))
         except queue.Full:
             logger.warning("realtime publish dropped: %s messages wait for Redis", QUEUE_LIMIT)
-            done.set_result(None)
-        return done
 
-    def _run(self) -> None:
+    def _run(self, waiting: "queue.Queue[tuple[list[str], _Message]]") -> None:
+        client = redis.Redis.from_url(
+            self._url, socket_connect_timeout=SEND_TIMEOUT_SECONDS, socket_timeout=SEND_TIMEOUT_SECONDS
+        )
         while True:
-            batch = [self._queue.get()]
+            batch = [waiting.get()]
             while len(batch) < 256:
                 try:
-                    batch.append(self._queue.get_nowait())
+                    batch.append(waiting.get_nowait())
                 except queue.Empty:
                     break
             try:
-                pipe = self._client.pipeline(transaction=False)
-                for groups, messages, _done in batch:
-                    for message in messages:
-                        data = self._serialize(message)
-                        for group in groups:
-                            pipe.publish(self.group_channel(group), data)
-                pipe.execute()
+                self._send(client, batch)
             except redis.RedisError:
                 logger.warning("realtime publish of %s messages failed", len(batch), exc_info=True)
             except Exception:  # a message the serialiser refuses must not stop the thread
                 logger.exception("realtime publish of %s messages failed", len(batch))
-            for _groups, _messages, done in batch:
-                done.set_result(None)
 
 
 _publishers: dict[tuple[str, str], _RedisPublisher] = {}
@@ -114,27 +150,22 @@ def _publisher(layer: RedisPubSubChannelLayer) -> _RedisPublisher:
         return _publishers[key]
 
 
-def publish_now(groups: Iterable[str], *payloads: dict[str, Any]) -> Future[None] | None:
-    """Send each payload to every group as a ``realtime.event`` message, in order; never raises.
-
-    Returns the pending send when it runs in the background, so a caller that must know
-    (a benchmark, a test) can wait for it. Several payloads go to Redis in one round trip.
-    """
+def publish_now(groups: Iterable[str], *payloads: dict[str, Any]) -> None:
+    """Send the payloads to every group as one ``realtime.events`` message; never raises."""
     now = time.time()
-    messages = [
-        {"type": "realtime.event", "payload": {**payload, "published_at": now}} for payload in payloads
-    ]
+    message = {
+        "type": "realtime.events",
+        "payloads": [{**payload, "published_at": now} for payload in payloads],
+    }
     group_list = list(groups)
     try:
         layer = get_channel_layer()
         if isinstance(layer, RedisPubSubChannelLayer):
-            return _publisher(layer).submit(group_list, messages)
-        if layer is not None:
-            for message in messages:
-                async_to_sync(_send_all)(group_list, message)
+            _publisher(layer).publish(group_list, message)
+        elif layer is not None:
+            async_to_sync(_send_all)(group_list, message)
     except Exception:
         logger.warning("realtime publish failed for %s", [p.get("type") for p in payloads], exc_info=True)
-    return None
 
 
 def publish_on_commit(groups: Iterable[str], *payloads: dict[str, Any]) -> None:

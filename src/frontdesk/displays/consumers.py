@@ -34,5 +34,7 @@ class BranchStreamConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         if self.group_name:
             await self.channel_layer.group_discard(self.group_name, self.channel_name)
 
-    async def realtime_event(self, message: dict[str, Any]) -> None:
-        await self.send_json(message["payload"])
+    async def realtime_events(self, message: dict[str, Any]) -> None:
+        """One publish's events (a press sends the ended visit and the call together), a frame each."""
+        for payload in message["payloads"]:
+            await self.send_json(payload)
