@@ -18,22 +18,11 @@ from channels.layers import get_channel_layer
 
 from frontdesk.core import realtime
 
-from ._processes import RedisServer
 from .test_redis_outage import production_settings_for
 
 pytestmark = pytest.mark.redis
 
 GROUP = "branch-424242"
-
-
-@pytest.fixture
-def private_redis(tmp_path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def _layer_on(settings, url: str) -> None:

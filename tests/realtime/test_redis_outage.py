@@ -32,22 +32,12 @@ from frontdesk.queueing import services
 from frontdesk.queueing.events import branch_group
 from frontdesk.queueing.models import Visit, VisitStatus
 
-from ._processes import RedisServer, is_call_of, next_frame, running_servers
+from ._processes import is_call_of, next_frame, running_servers
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 
 FAST = 1.0  # seconds: a request must not wait on a dead Redis
 CATCH_UP = 5.0  # seconds after Redis returns by which a board sees calls again
-
-
-@pytest.fixture
-def private_redis(tmp_path):
-    server = RedisServer(tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def production_settings_for(redis_url: str) -> dict[str, Any]:
