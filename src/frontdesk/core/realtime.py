@@ -11,8 +11,8 @@ redis-py on the group's Redis channel, in the layer's own serialisation, so the 
 ASGI process receive it as if ``group_send`` had sent it. The layer's ``group_send`` is a coroutine,
 and running it on a background event loop cost about 0.5 ms of CPU per event (BENCHMARKS.md).
 The request's own thread publishes, one round trip on loopback: handing the message to a
-publishing thread cost the process about 1 ms of CPU per press in thread switches, a fifth of the
-press (BENCHMARKS.md). So that a request never waits on a dead Redis, a failed publish (or one
+publishing thread cost the process 0.5–1 ms of CPU per press in thread switches, an eighth to a
+fifth of the press (BENCHMARKS.md). So that a request never waits on a dead Redis, a failed publish (or one
 slower than ``DIRECT_TIMEOUT_SECONDS``) sends the next ``HAND_OVER_SECONDS`` of messages to a
 daemon thread instead, which keeps trying in the background and finds Redis again when it returns.
 The in-process layer must be used from the server's own loop, so there the send hops to it with
