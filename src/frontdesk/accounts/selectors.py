@@ -97,14 +97,15 @@ def staff_for_token_check(check: TokenCheck) -> StaffMember:
 def token_valid_sql() -> str:
     """SQL true while the claim holds: the token ``%(token)s`` is ``%(staff)s``'s, not revoked, its
     owner active and still seeing every branch exactly when ``%(any_branch)s`` says, and it grants
-    one of ``%(token_scopes)s`` (PostgreSQL: ``?|`` over the JSON list of scopes)."""
+    one of ``%(token_scopes)s``, space-separated (PostgreSQL: ``?|`` over the JSON list of scopes;
+    one text parameter rather than an array, which psycopg adapts at several times the cost)."""
     return (
         f"EXISTS (SELECT 1 FROM {ApiToken._meta.db_table} t JOIN {StaffMember._meta.db_table} a"  # noqa: S608  (our table names)
         " ON a.id = t.staff_member_id WHERE t.key_hash = %(token)s AND a.id = %(staff)s"
-        " AND t.revoked_at IS NULL AND a.is_active AND t.scopes ?| %(token_scopes)s"
+        " AND t.revoked_at IS NULL AND a.is_active AND t.scopes ?| string_to_array(%(token_scopes)s, ' ')"
         f" AND (a.is_superuser OR a.role = '{StaffMember.Role.HEAD_OFFICE.value}') = %(any_branch)s)"
     )
 
 
 def token_check_params(check: TokenCheck) -> dict[str, object]:
-    return {"token": check.claim.key_hash, "token_scopes": list(accepted_scopes(check.scope))}
+    return {"token": check.claim.key_hash, "token_scopes": " ".join(accepted_scopes(check.scope))}

@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from frontdesk.core.api import JSONRenderer
 from frontdesk.core.errors import DomainError, NotAuthenticated
 from frontdesk.queueing.api import public_router
 from frontdesk.queueing.api import router as queueing_router
@@ -18,6 +19,7 @@ api = NinjaAPI(
         "(tokens carry scopes) or a staff session. Every 4xx answers with `{detail, code, field}`."
     ),
     urls_namespace="api",
+    renderer=JSONRenderer(),
 )
 
 

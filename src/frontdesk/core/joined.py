@@ -7,7 +7,8 @@ that was about 2 ms of CPU, more than the rest of a counter's API request, and D
 
 - :class:`ModelRows` turns a row holding every concrete column of a model, in field order, into an
   instance, applying the same value conversions as the ORM (dates on SQLite, UUIDs, phone
-  numbers, JSON), worked out once per database vendor;
+  numbers, JSON), worked out once per database vendor, and filling it as ``Model.__init__`` does
+  without walking its general case field by field;
 - :class:`JoinedRead` is a fixed ``SELECT … JOIN`` of a model and some of its foreign keys, filling
   the related objects the way ``select_related`` does; only the ``WHERE`` clause is given per call.
 
@@ -17,10 +18,20 @@ Everything else reads through the ORM.
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import ForeignKey, Model
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init, pre_init
+from modeltranslation.fields import TranslationFieldDescriptor
 
 type _Converters = list[tuple[int, list[Callable[..., Any]], Any]]
+
+# The classes of attribute that, while Model.__init__ runs, keep a field's value in the instance's
+# dictionary as given: Django's own (DeferredAttribute does not intercept assignment at all) and
+# modeltranslation's, which stores the value untouched while the instance is being built.
+_STORED_AS_GIVEN = (DeferredAttribute, ForeignKeyDeferredAttribute, TranslationFieldDescriptor)
 
 
 class ModelRows[M: Model]:
@@ -32,6 +43,14 @@ class ModelRows[M: Model]:
         self.width = len(self.fields)
         self._pk_index = [field.primary_key for field in self.fields].index(True)
         self._converters: dict[str, _Converters] = {}
+        self._attnames = [field.attname for field in self.fields]
+        # Fields whose attribute does more with an assignment (a phone number parsed): assigned
+        # through it, as Model.__init__ does.
+        self._assigned = [
+            (index, field.attname)
+            for index, field in enumerate(self.fields)
+            if type(getattr(model, field.attname, None)) not in _STORED_AS_GIVEN
+        ]
 
     def columns(self, alias: str = "") -> str:
         prefix = f"{alias}." if alias else ""
@@ -48,7 +67,29 @@ class ModelRows[M: Model]:
             for function in functions:
                 value = function(value, column, connection)
             values[index] = value
-        return self.model.from_db(connection.alias, None, values)  # type: ignore[arg-type]
+        return self._build(values)
+
+    def _build(self, values: list[Any]) -> M:
+        """The instance ``Model.from_db`` would make of a full row, made directly.
+
+        ``Model.__init__`` assigns every field through its class attribute; for the six instances
+        of a counter's press that walk was the largest part of reading its statement's rows
+        (BENCHMARKS.md). Here the values go into the instance's dictionary where that attribute
+        would have put them there unchanged, other fields are assigned through their attribute,
+        and both signals are sent as ``__init__`` sends them.
+        ``tests/core/test_joined.py`` holds each model read this way equal to the ORM's instance.
+        """
+        model = self.model
+        pre_init.send(sender=model, args=values, kwargs={})
+        instance = model.__new__(model)
+        state = instance._state = ModelState()
+        state.adding = False
+        state.db = DEFAULT_DB_ALIAS  # the alias of ``connection``, which every read here uses
+        instance.__dict__.update(zip(self._attnames, values, strict=True))
+        for index, attname in self._assigned:
+            setattr(instance, attname, values[index])
+        post_init.send(sender=model, instance=instance)
+        return instance
 
     def _for_connection(self) -> _Converters:
         """The columns that need converting on this database, with their converters (most need none)."""

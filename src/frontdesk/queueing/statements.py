@@ -62,6 +62,13 @@ _RETURNING = _VISIT_ROWS.columns()
 _SERVICE_ROWS = ModelRows(Service)
 _POINT_ROWS = ModelRows(ServicePoint)
 _BRANCH_ROWS = ModelRows(Branch)
+# The rows after a visit's own columns in the statements below, and the relation each fills.
+_VISIT_RELATIONS: list[tuple[ModelRows[Any], Any]] = [
+    (_SERVICE_ROWS, Visit._meta.get_field("service")),
+    (_POINT_ROWS, Visit._meta.get_field("service_point")),
+    (_BRANCH_ROWS, Visit._meta.get_field("branch")),
+]
+_POINT_BRANCH: Any = ServicePoint._meta.get_field("branch")
 
 # The staff member may act at the branch: every branch for head office, else a membership.
 _WORKS_AT_BRANCH = (
@@ -413,15 +420,16 @@ def _with_relations(row: Sequence[Any], like: Visit | None = None) -> Visit:
     assert visit is not None
     start = _VISIT_ROWS.width
     related: list[Any] = []
-    for rows, name in ((_SERVICE_ROWS, "service"), (_POINT_ROWS, "service_point"), (_BRANCH_ROWS, "branch")):
-        known = getattr(like, name) if like is not None else None
-        if known is not None and known.pk == getattr(visit, f"{name}_id"):
+    for rows, field in _VISIT_RELATIONS:
+        known = field.get_cached_value(like) if like is not None else None
+        if known is not None and known.pk == getattr(visit, field.attname):
             related.append(known)
         else:
             related.append(rows.instance(row[start : start + rows.width]))
         start += rows.width
-    visit.service, visit.service_point, visit.branch = related
-    visit.service_point.branch = visit.branch
+        # Cached as select_related caches it: the row was joined on this very id.
+        field.set_cached_value(visit, related[-1])
+    _POINT_BRANCH.set_cached_value(related[1], related[2])
     return visit
 
 
