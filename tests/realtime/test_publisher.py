@@ -154,3 +154,46 @@ def test_events_published_while_redis_was_down_reach_it_when_it_returns(settings
         assert [e["n"] for e in _events(subscriber, timeout=0.5)] == [3]
     finally:
         subscriber.close()
+
+
+def _publisher_connections(url: str) -> set[str]:
+    """The ids of the connections to the Redis at ``url`` whose last command was a publish."""
+    return {client["id"] for client in redis.Redis.from_url(url).client_list() if client["cmd"] == "publish"}
+
+
+def test_a_thread_publishes_on_its_own_connection_and_a_forked_child_opens_a_new_one(
+    settings, private_redis, monkeypatch
+):
+    _layer_on(settings, private_redis.url)
+    subscriber = _subscriber(private_redis.url)
+    try:
+        realtime.publish_now([GROUP], {"type": "visit.call", "n": 1})
+        realtime.publish_now([GROUP], {"type": "visit.call", "n": 2})
+        first = _publisher_connections(private_redis.url)
+        assert len(first) == 1  # one connection, kept between publishes
+
+        published, checked = threading.Event(), threading.Event()
+
+        def another_request_thread() -> None:
+            realtime.publish_now([GROUP], {"type": "visit.call", "n": 3})
+            published.set()
+            checked.wait(5)  # alive, and its connection with it, until counted
+
+        other_thread = threading.Thread(target=another_request_thread)
+        other_thread.start()
+        published.wait(5)
+        assert len(_publisher_connections(private_redis.url) - first) == 1  # the other thread's own
+        checked.set()
+        other_thread.join()
+
+        # A child process must not write on its parent's socket: after a fork the pid differs.
+        parent_pid = realtime.os.getpid()
+        monkeypatch.setattr(realtime.os, "getpid", lambda: parent_pid + 1)
+        before_fork = _publisher_connections(private_redis.url)
+        realtime.publish_now([GROUP], {"type": "visit.call", "n": 4})
+        assert len(_publisher_connections(private_redis.url) - before_fork) == 1  # a new connection
+
+        received = [e["n"] for _ in range(4) for e in _events(subscriber, timeout=0.5)]
+        assert received == [1, 2, 3, 4]
+    finally:
+        subscriber.close()

@@ -10,16 +10,18 @@ With the cross-process layer (channels-redis's pub/sub layer) the message is pub
 redis-py on the group's Redis channel, in the layer's own serialisation, so the consumers of every
 ASGI process receive it as if ``group_send`` had sent it. The layer's ``group_send`` is a coroutine,
 and running it on a background event loop cost about 0.5 ms of CPU per event (BENCHMARKS.md).
-The request's own thread publishes, one round trip on loopback: handing the message to a
-publishing thread cost the process 0.5–1 ms of CPU per press in thread switches, an eighth to a
-fifth of the press (BENCHMARKS.md). So that a request never waits on a dead Redis, a failed publish (or one
-slower than ``DIRECT_TIMEOUT_SECONDS``) sends the next ``HAND_OVER_SECONDS`` of messages to a
-daemon thread instead, which keeps trying in the background and finds Redis again when it returns.
+The request's own thread publishes, on a connection of its own, one round trip on loopback:
+handing the message to a publishing thread cost the process 0.5–1 ms of CPU per press in thread
+switches, an eighth to a fifth of the press (BENCHMARKS.md). So that a request never waits on a
+dead Redis, a failed publish (or one slower than ``DIRECT_TIMEOUT_SECONDS``) sends the next
+``HAND_OVER_SECONDS`` of messages to a daemon thread instead, which keeps trying in the
+background and finds Redis again when it returns.
 The in-process layer must be used from the server's own loop, so there the send hops to it with
 ``async_to_sync``.
 """
 
 import logging
+import os
 import queue
 import threading
 import time
@@ -64,7 +66,8 @@ class _RedisPublisher:
         self._serialize = layer.serialize
         self._direct = redis.Redis.from_url(
             url, socket_connect_timeout=DIRECT_TIMEOUT_SECONDS, socket_timeout=DIRECT_TIMEOUT_SECONDS
-        )
+        ).connection_pool
+        self._threads = threading.local()  # each request thread's own connection
         self._direct_from = 0.0  # time.monotonic() before which messages go to the thread
         self._queue: queue.Queue[tuple[list[str], _Message]] | None = None
         self._queue_lock = threading.Lock()
@@ -76,7 +79,7 @@ class _RedisPublisher:
     def publish(self, groups: list[str], message: _Message) -> None:
         if time.monotonic() >= self._direct_from:
             try:
-                self._send(self._direct, [(groups, message)])
+                self._send_direct(self._commands([(groups, message)]))
                 return
             except redis.RedisError:
                 self._direct_from = time.monotonic() + HAND_OVER_SECONDS
@@ -87,18 +90,38 @@ class _RedisPublisher:
                 )
         self._hand_over(groups, message)
 
-    def _send(self, client: redis.Redis, batch: list[tuple[list[str], _Message]]) -> None:
-        commands = [
+    def _commands(self, batch: list[tuple[list[str], _Message]]) -> list[tuple[str, bytes]]:
+        return [
             (self.group_channel(group), data)
             for groups, message in batch
             for data in [self._serialize(message)]
             for group in groups
         ]
-        if len(commands) == 1:
-            client.publish(*commands[0])
-            return
+
+    def _send_direct(self, commands: list[tuple[str, bytes]]) -> None:
+        """``PUBLISH`` on this thread's own connection, all commands in one write.
+
+        redis-py's client checks a connection out of its pool and back for every command, with
+        a readiness poll, retries and instrumentation around it: about 69 µs of CPU per publish
+        on loopback against 39 µs on a connection held (BENCHMARKS.md). A thread keeps one;
+        on any failure it is closed, to be opened again by the next publish. (The background
+        thread, which sends batches, keeps the client and its pipeline.)
+        """
+        connection: Any = getattr(self._threads, "connection", None)
+        if connection is None or self._threads.pid != os.getpid():  # none yet, or the parent's before a fork
+            connection = self._threads.connection = self._direct.make_connection()
+            self._threads.pid = os.getpid()
+        try:
+            connection.send_packed_command(connection.pack_commands([("PUBLISH", *c) for c in commands]))
+            for _ in commands:
+                connection.read_response()
+        except BaseException:
+            connection.disconnect()
+            raise
+
+    def _send(self, client: redis.Redis, batch: list[tuple[list[str], _Message]]) -> None:
         pipe = client.pipeline(transaction=False)
-        for channel, data in commands:
+        for channel, data in self._commands(batch):
             pipe.publish(channel, data)
         pipe.execute()
 
