@@ -64,7 +64,7 @@ class _RedisPublisher:
         self._url = url
         self._prefix = prefix
         self._serialize = layer.serialize
-        self._direct = redis.Redis.from_url(
+        self._pool = redis.Redis.from_url(
             url, socket_connect_timeout=DIRECT_TIMEOUT_SECONDS, socket_timeout=DIRECT_TIMEOUT_SECONDS
         ).connection_pool
         self._threads = threading.local()  # each request thread's own connection
@@ -109,7 +109,7 @@ class _RedisPublisher:
         """
         connection: Any = getattr(self._threads, "connection", None)
         if connection is None or self._threads.pid != os.getpid():  # none yet, or the parent's before a fork
-            connection = self._threads.connection = self._direct.make_connection()
+            connection = self._threads.connection = self._pool.make_connection()
             self._threads.pid = os.getpid()
         try:
             connection.send_packed_command(connection.pack_commands([("PUBLISH", *c) for c in commands]))
