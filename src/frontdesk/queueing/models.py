@@ -83,7 +83,8 @@ class Visit(models.Model):
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="visits")
+    # No index of its own: every index of the visit table but three starts with the branch.
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="visits", db_index=False)
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="visits")
     business_date = models.DateField(help_text=_("The branch's local day of check-in."))
     ticket_number = models.PositiveIntegerField()
@@ -109,6 +110,7 @@ class Visit(models.Model):
         blank=True,
         related_name="+",
         help_text=_("Only this counter may call the visit (after a transfer to a counter)."),
+        db_index=False,  # see visit_target_counter_idx
     )
     staff_member = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -132,7 +134,9 @@ class Visit(models.Model):
                 fields=["branch", "business_date", "ticket_code"], name="unique_ticket_per_day"
             ),
             models.UniqueConstraint(
-                fields=["branch", "idempotency_key"], name="unique_check_in_idempotency_key"
+                fields=["branch", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="unique_check_in_idempotency_key",
             ),
             models.CheckConstraint(
                 condition=~models.Q(status__in=["called", "serving"]) | models.Q(service_point__isnull=False),
@@ -147,9 +151,17 @@ class Visit(models.Model):
                 name="one_visit_at_a_time_per_counter",
             ),
         ]
+        # Every status change rewrites a visit's entry in each index whose row it is in (the status
+        # is indexed, so no update is HOT): an index here costs every call, no-show and finish.
+        # A day's visits are found through unique_ticket_per_day (branch, business_date, …).
         indexes = [
             models.Index(fields=["branch", "status", "service"], name="visit_queue_idx"),
-            models.Index(fields=["branch", "business_date"], name="visit_day_idx"),
+            # Deleting a counter looks for visits sent to it; the few that were are all it holds.
+            models.Index(
+                fields=["target_service_point"],
+                condition=models.Q(target_service_point__isnull=False),
+                name="visit_target_counter_idx",
+            ),
             # Call next walks these in arrival order and stops at the first row it can take
             # (ordering.first_in_calling_order_sql); they hold only the waiting visits.
             models.Index(
