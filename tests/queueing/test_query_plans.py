@@ -134,17 +134,28 @@ def test_call_next_walks_the_waiting_in_arrival_order_and_probes_the_counter(set
 def test_one_press_is_one_statement_on_postgresql_and_never_scans_the_visit_table(setup, clerk):
     _history(setup)
     services.open_counter(staff_member=clerk, service_point=setup.counter_1)
-    for _ in range(3):
+    for _ in range(4):
         services.check_in(branch=setup.branch, service=setup.general)
     current = services.call_next(staff_member=clerk, service_point=setup.counter_1)
-    with _captured() as seen:
-        ended, called = services.end_and_call_next(
-            staff_member=clerk, service_point_id=setup.counter_1.pk, visit_id=current.pk, action="no_show"
-        )
-    assert ended.status == VisitStatus.NO_SHOW
-    assert called is not None
+
+    def press() -> list[tuple[str, object]]:
+        nonlocal current
+        with _captured() as seen:
+            ended, called = services.end_and_call_next(
+                staff_member=clerk, service_point_id=setup.counter_1.pk, visit_id=current.pk, action="no_show"
+            )
+        assert ended.status == VisitStatus.NO_SHOW
+        assert called is not None
+        current = called
+        return seen
+
+    # The first press after the catalogue changed (the fixtures wrote it) reads the service,
+    # counter and branch it names once (branches.selectors.reference_row); the next ones do not.
+    first = press()
+    seen = press()
     writes = [(sql, params) for sql, params in seen if re.search(r"\b(UPDATE|INSERT)\b", sql)]
     if connection.vendor == "postgresql":
+        assert len(first) == 4, [sql[:80] for sql, _ in first]
         # Both steps and both transitions in one round trip (statements.end_and_call_next).
         assert len(seen) == 1, [sql[:80] for sql, _ in seen]
         (sql, params) = seen[0]
@@ -159,12 +170,12 @@ def test_one_press_is_one_statement_on_postgresql_and_never_scans_the_visit_tabl
         assert not _scans_the_visit_table(plan), plan
 
     # Finishing (with outcome and note) is the longer statement of the two kinds of ending.
-    services.start_service(staff_member=clerk, visit=called)
+    services.start_service(staff_member=clerk, visit=current)
     with _captured() as seen:
         services.end_and_call_next(
             staff_member=clerk,
             service_point_id=setup.counter_1.pk,
-            visit_id=called.pk,
+            visit_id=current.pk,
             action="finish",
             outcome="resolved",
             note="Card sent",

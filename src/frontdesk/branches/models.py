@@ -127,3 +127,20 @@ class ServicePoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.branch.name})"
+
+
+class ReferenceVersion(models.Model):
+    """One row whose ``version`` changes whenever a branch, service or counter row does.
+
+    The counter's hot statements return it instead of joining those rarely changed rows again on
+    every press, and ``branches.selectors.reference_row`` serves them from memory while it holds
+    (decision 0002). On PostgreSQL triggers keep it (migration 0002): any write, through the admin,
+    the ORM or plain SQL, commits a new value with it, taken from a sequence so that a value is
+    never used twice, not even after a rollback. On SQLite the table stays empty:
+    nothing is held there.
+    """
+
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return str(self.version)

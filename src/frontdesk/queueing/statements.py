@@ -23,6 +23,7 @@ from django.db.models import Model
 from frontdesk.accounts.models import StaffMember
 from frontdesk.accounts.selectors import TokenCheck, token_check_params, token_valid_sql
 from frontdesk.branches.models import Branch, Service, ServicePoint
+from frontdesk.branches.selectors import REFERENCE_VERSION_SQL, reference_row
 from frontdesk.core.joined import ModelRows
 
 from .models import CounterSession, TicketSequence, Visit, VisitStatus, VisitTransition
@@ -30,7 +31,6 @@ from .ordering import calling_order_sql, first_in_calling_order_sql
 
 _VISIT = Visit._meta.db_table
 _SERVICES = Service._meta.db_table
-_POINTS = ServicePoint._meta.db_table
 _BRANCHES = Branch._meta.db_table
 _SESSION = CounterSession._meta.db_table
 _TRANSITIONS = VisitTransition._meta.db_table
@@ -60,15 +60,12 @@ _SERVING = _status_literal(VisitStatus.SERVING)
 _VISIT_ROWS = ModelRows(Visit)
 _RETURNING = _VISIT_ROWS.columns()
 _SERVICE_ROWS = ModelRows(Service)
-_POINT_ROWS = ModelRows(ServicePoint)
-_BRANCH_ROWS = ModelRows(Branch)
-# The rows after a visit's own columns in the statements below, and the relation each fills.
-_VISIT_RELATIONS: list[tuple[ModelRows[Any], Any]] = [
-    (_SERVICE_ROWS, Visit._meta.get_field("service")),
-    (_POINT_ROWS, Visit._meta.get_field("service_point")),
-    (_BRANCH_ROWS, Visit._meta.get_field("branch")),
+# The relations a visit's answer and events read, and what each holds.
+_VISIT_REFERENCES: list[tuple[type[Model], Any]] = [
+    (Service, Visit._meta.get_field("service")),
+    (ServicePoint, Visit._meta.get_field("service_point")),
+    (Branch, Visit._meta.get_field("branch")),
 ]
-_POINT_BRANCH: Any = ServicePoint._meta.get_field("branch")
 
 # The staff member may act at the branch: every branch for head office, else a membership.
 _WORKS_AT_BRANCH = (
@@ -352,10 +349,11 @@ def end_and_call_next(
     The visit is ended only if it is at this counter, in ``from_status``, at an active branch the
     staff member works at, and the staff member is signed in at the counter: then the call can only
     find nobody waiting. Returns the ended and the called visit (None when nobody waits), each with
-    its branch, service and counter; None when nothing was changed, for the caller to find out why
-    the slow way. With ``token``, the visit is ended only while the remembered token claim still
-    holds (:func:`~frontdesk.accounts.selectors.token_valid_sql`). PostgreSQL only
-    (:func:`writes_in_one_statement`).
+    its branch, service and counter (shared, read-only instances:
+    :func:`~frontdesk.branches.selectors.reference_row`); None when nothing was changed, for the
+    caller to find out why the slow way. With ``token``, the visit is ended only while the
+    remembered token claim still holds (:func:`~frontdesk.accounts.selectors.token_valid_sql`).
+    PostgreSQL only (:func:`writes_in_one_statement`).
     """
     params: dict[str, Any] = {
         "visit": visit_id,
@@ -373,9 +371,9 @@ def end_and_call_next(
         rows = cursor.fetchall()
     if not rows or rows[0][0] != 0:
         return None
-    ended = _with_relations(rows[0][1:])
-    # The called visit is at the same counter and branch, often for the same service: shared.
-    return ended, _with_relations(rows[1][1:], like=ended) if len(rows) > 1 else None
+    version = rows[0][-1]
+    ended = _with_references(rows[0][1:-1], version)
+    return ended, _with_references(rows[1][1:-1], version) if len(rows) > 1 else None
 
 
 @functools.cache
@@ -384,8 +382,9 @@ def _end_and_call_next_sql(from_status: VisitStatus, assignments: str, checks_to
 
     Kept under psycopg's 4,096 characters for statements whose placeholders it converts once
     (longer ones are parsed again on every run): the call's probes rely on the checks the ending
-    passed (``_call_sql``), both transitions are one ``INSERT``, and the two rows are joined to
-    their service, counter and branch once.
+    passed (``_call_sql``), and both transitions are one ``INSERT``. The two rows' service, counter
+    and branch are not joined but come from the process's memory (``_with_references``), which
+    made a press about a tenth faster through HTTP (BENCHMARKS.md, session 9).
     """
     from_literal = _status_literal(from_status)
     cutoff = (
@@ -393,10 +392,6 @@ def _end_and_call_next_sql(from_status: VisitStatus, assignments: str, checks_to
         f" {_BRANCHES} b WHERE b.id = (SELECT branch_id FROM ended)))"
     )
     call_ctes, call_update = _call_sql(branch="(SELECT branch_id FROM ended)", cutoff=cutoff, ended_here=True)
-    # The counter by its key: joined, the cached generic plan hashes the whole counter table
-    # (with the benchmark's 532 counters the statement took 0.28-0.31 ms against 0.24-0.26 ms by
-    # key, BENCHMARKS.md); LIMIT 1 keeps the lateral subquery from being flattened into a join.
-    related = ", ".join([_SERVICE_ROWS.columns("s"), _POINT_ROWS.columns("p"), _BRANCH_ROWS.columns("b")])
     return (
         f"WITH ended AS (UPDATE {_VISIT} e SET {assignments}"
         f" WHERE e.id = %(visit)s AND e.status = {from_literal} AND e.service_point_id = %(point)s"
@@ -410,30 +405,21 @@ def _end_and_call_next_sql(from_status: VisitStatus, assignments: str, checks_to
         f" called AS ({call_update} RETURNING {_RETURNING}),"
         f" steps AS ({_step('end_action', from_literal)} FROM ended"
         f" UNION ALL {_step('call_action', _WAITING, insert=False)} FROM called)"
-        f" SELECT x.*, {related} FROM (SELECT 0 AS step, * FROM ended UNION ALL SELECT 1, * FROM called) x"
-        f" JOIN {_SERVICES} s ON s.id = x.service_id JOIN {_BRANCHES} b ON b.id = x.branch_id"
-        f" CROSS JOIN LATERAL (SELECT * FROM {_POINTS} WHERE id = x.service_point_id LIMIT 1) p"
-        " ORDER BY x.step"
+        # The service, counter and branch are not joined: the version of the reference rows is
+        # returned instead, and the process holds the rows of that version (reference_row).
+        f" SELECT x.*, {REFERENCE_VERSION_SQL}"
+        " FROM (SELECT 0 AS step, * FROM ended UNION ALL SELECT 1, * FROM called) x ORDER BY x.step"
     )
 
 
-def _with_relations(row: Sequence[Any], like: Visit | None = None) -> Visit:
-    """A visit with its service, counter and branch from a row of their columns, in that order;
-    those that ``like`` has already (the same ids) are shared rather than built again."""
-    visit = _VISIT_ROWS.instance(row[: _VISIT_ROWS.width])
+def _with_references(row: Sequence[Any], version: int | None) -> Visit:
+    """A visit from a row of its columns, with its service, counter and branch as of the reference
+    ``version`` the same statement returned (:func:`~frontdesk.branches.selectors.reference_row`)."""
+    visit = _VISIT_ROWS.instance(row)
     assert visit is not None
-    start = _VISIT_ROWS.width
-    related: list[Any] = []
-    for rows, field in _VISIT_RELATIONS:
-        known = field.get_cached_value(like) if like is not None else None
-        if known is not None and known.pk == getattr(visit, field.attname):
-            related.append(known)
-        else:
-            related.append(rows.instance(row[start : start + rows.width]))
-        start += rows.width
-        # Cached as select_related caches it: the row was joined on this very id.
-        field.set_cached_value(visit, related[-1])
-    _POINT_BRANCH.set_cached_value(related[1], related[2])
+    for model, field in _VISIT_REFERENCES:
+        pk = getattr(visit, field.attname)
+        field.set_cached_value(visit, reference_row(model, pk, version) if pk is not None else None)
     return visit
 
 

@@ -1,0 +1,106 @@
+"""A press's service, counter and branch come from the process's memory (branches.selectors),
+held by a version that every write to those tables moves: what the press answers is never older
+than the rows."""
+
+from django.db import connection, transaction
+
+from frontdesk.branches.models import Branch, ReferenceVersion, Service, ServicePoint
+from frontdesk.branches.selectors import REFERENCE_VERSION_SQL, reference_row
+from frontdesk.queueing import services
+
+
+def _kept() -> bool:
+    """PostgreSQL's triggers keep the version; on SQLite there is none and nothing is held."""
+    return connection.vendor == "postgresql"
+
+
+def _version() -> int | None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {REFERENCE_VERSION_SQL}")
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _press(setup, clerk, visit):
+    ended, called = services.end_and_call_next(
+        staff_member=clerk, service_point_id=setup.counter_1.pk, visit_id=visit.pk, action="no_show"
+    )
+    assert called is not None
+    return ended, called
+
+
+def test_a_press_answers_with_names_changed_since_the_last_press(setup, clerk):
+    visits = [services.check_in(branch=setup.branch, service=setup.general) for _ in range(4)]
+    services.open_counter(staff_member=clerk, service_point=setup.counter_1)
+    current = services.call_next(staff_member=clerk, service_point=setup.counter_1)
+    assert current.pk == visits[0].pk
+
+    _ended, current = _press(setup, clerk, current)
+    assert current.service_point.name == "Counter 1"
+    assert str(current.service.name) == "General enquiries"
+
+    # Renamed through the ORM (as the admin does), and through plain SQL.
+    ServicePoint.objects.filter(pk=setup.counter_1.pk).update(name="Desk 1")
+    with connection.cursor() as cursor:
+        services_table, branches_table = Service._meta.db_table, Branch._meta.db_table
+        cursor.execute(f"UPDATE {services_table} SET name_en = 'Questions' WHERE id = %s", [setup.general.pk])
+        cursor.execute(f"UPDATE {branches_table} SET slug = 'gran-via-2' WHERE id = %s", [setup.branch.pk])
+
+    ended, current = _press(setup, clerk, current)
+    for visit in (ended, current):
+        assert visit.service_point.name == "Desk 1"
+        assert str(visit.service.name) == "Questions"
+        assert visit.branch.slug == "gran-via-2"
+        assert visit.service_point.branch.slug == "gran-via-2"
+
+
+def test_the_rows_held_are_the_orms(setup):
+    version = _version()
+    assert (version is not None) == _kept()
+    point = reference_row(ServicePoint, setup.counter_2.pk, version)
+    expected = ServicePoint.objects.get(pk=setup.counter_2.pk)
+    for field in ServicePoint._meta.concrete_fields:
+        assert getattr(point, field.attname) == getattr(expected, field.attname), field.name
+    assert point.branch == setup.branch
+    service = reference_row(Service, setup.business.pk, version)
+    assert (service.name_en, service.name_es) == ("Business customers", "Clientes de empresa")
+    # Held while the version holds (the counter's branch the same instance as the branch's own);
+    # without a version, read every time.
+    assert (reference_row(Service, setup.business.pk, version) is service) == _kept()
+    assert (point.branch is reference_row(Branch, setup.branch.pk, version)) == _kept()
+
+
+def test_every_write_moves_the_version_and_a_rolled_back_one_is_never_reused(setup):
+    before = _version()
+    if not _kept():
+        Service.objects.filter(pk=setup.general.pk).update(expected_duration_minutes=7)
+        assert before is None
+        assert _version() is None
+        return
+    assert before is not None
+    with transaction.atomic():
+        Service.objects.filter(pk=setup.general.pk).update(expected_duration_minutes=7)
+        inside = _version()
+        transaction.set_rollback(True)
+    assert inside != before
+    assert _version() == before  # rolled back with the change
+
+    Service.objects.filter(pk=setup.general.pk).update(expected_duration_minutes=8)
+    after = _version()
+    assert after not in (before, inside)  # from a sequence: a value held in memory for the
+    # rolled-back rows cannot come back naming other rows
+
+    ServicePoint.objects.create(branch=setup.branch, name="Counter 9")
+    assert _version() not in (before, inside, after)
+
+
+def test_the_version_comes_back_after_its_row_is_flushed(setup):
+    ReferenceVersion.objects.all().delete()
+    assert _version() is None
+    # Without a version every row is read again, never held.
+    first = reference_row(Branch, setup.branch.pk, None)
+    assert reference_row(Branch, setup.branch.pk, None) is not first
+    assert first.name == "Gran Vía"
+
+    Branch.objects.filter(pk=setup.branch.pk).update(name="Gran Vía 2")
+    assert (_version() is not None) == _kept()
