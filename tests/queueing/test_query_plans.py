@@ -149,16 +149,19 @@ def test_one_press_is_one_statement_on_postgresql_and_never_scans_the_visit_tabl
         current = called
         return seen
 
-    # The first press after the catalogue changed (the fixtures wrote it) reads the service,
-    # counter and branch it names once (branches.selectors.reference_row); the next ones do not.
+    # The first press after the catalogue changed (the fixtures wrote it) reads the reference
+    # version, then the counter, its branch and the service it names once
+    # (branches.selectors.held_row, reference_row); the next ones do not.
     first = press()
     seen = press()
     writes = [(sql, params) for sql, params in seen if re.search(r"\b(UPDATE|INSERT)\b", sql)]
     if connection.vendor == "postgresql":
-        assert len(first) == 4, [sql[:80] for sql, _ in first]
+        assert len(first) == 5, [sql[:80] for sql, _ in first]
         # Both steps and both transitions in one round trip (statements.end_and_call_next).
         assert len(seen) == 1, [sql[:80] for sql, _ in seen]
         (sql, params) = seen[0]
+        # The branch's active flag and maximum wait come from the counter the process holds.
+        assert "branches_branch" not in sql
         plan = _generic_plan(sql, params)
         assert "visit_waiting_idx" in plan, plan
         # Short enough for psycopg to convert its placeholders once, not on every run.

@@ -2,11 +2,17 @@
 held by a version that every write to those tables moves: what the press answers is never older
 than the rows."""
 
+import datetime as dt
+
+import pytest
 from django.db import connection, transaction
 
 from frontdesk.branches.models import Branch, ReferenceVersion, Service, ServicePoint
 from frontdesk.branches.selectors import REFERENCE_VERSION_SQL, reference_row
+from frontdesk.core import clock
+from frontdesk.core.errors import DomainError
 from frontdesk.queueing import services
+from frontdesk.queueing.models import PriorityReason, Visit, VisitStatus
 
 
 def _kept() -> bool:
@@ -52,6 +58,45 @@ def test_a_press_answers_with_names_changed_since_the_last_press(setup, clerk):
         assert str(visit.service.name) == "Questions"
         assert visit.branch.slug == "gran-via-2"
         assert visit.service_point.branch.slug == "gran-via-2"
+
+
+def test_a_press_follows_its_branchs_maximum_wait_and_closing_changed_since_the_last_press(setup, clerk):
+    # The press takes its branch's maximum wait and active flag from the counter the process
+    # holds, and its statement checks that the version it holds them at is still the database's.
+    assert setup.branch.max_wait_minutes == 20
+    services.open_counter(staff_member=clerk, service_point=setup.counter_1)
+    first = services.check_in(branch=setup.branch, service=setup.general)
+    services.check_in(branch=setup.branch, service=setup.general)
+    current = services.call_next(staff_member=clerk, service_point=setup.counter_1)
+    assert current.pk == first.pk
+    _ended, current = _press(setup, clerk, current)  # the process now holds the counter's branch
+
+    now = clock.now()
+    regular = services.check_in(
+        branch=setup.branch, service=setup.general, arrived_at=now - dt.timedelta(minutes=15)
+    )
+    priority = services.check_in(
+        branch=setup.branch, service=setup.general, priority_reason=PriorityReason.ACCESSIBILITY
+    )
+    # 15 minutes is under the held 20: the priority ticket would go first. Lowered behind the
+    # process's back, the regular ticket has waited too long and goes before it.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Branch._meta.db_table} SET max_wait_minutes = 10 WHERE id = %s", [setup.branch.pk]
+        )
+    ended, current = _press(setup, clerk, current)
+    assert current.pk == regular.pk
+    assert ended.status == VisitStatus.NO_SHOW
+
+    # Closed behind the process's back: the press is refused and changes nothing.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Branch._meta.db_table} SET is_active = false WHERE id = %s", [setup.branch.pk]
+        )
+    with pytest.raises(DomainError):
+        _press(setup, clerk, current)
+    assert Visit.objects.get(pk=current.pk).status == VisitStatus.CALLED
+    assert Visit.objects.get(pk=priority.pk).status == VisitStatus.WAITING
 
 
 def test_the_rows_held_are_the_orms(setup):

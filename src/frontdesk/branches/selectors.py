@@ -1,5 +1,7 @@
 """Reads of the branch catalogue: branches, services and counters."""
 
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import connection
 from django.db.models import Model
 
 from .models import Branch, ReferenceVersion, ServicePoint
@@ -38,6 +40,37 @@ def reference_row[M: Model](model: type[M], pk: int, version: int | None) -> M:
         row = rows[(model, pk)] = _load(model, pk, version)
     assert isinstance(row, model)
     return row
+
+
+def held_row[M: Model](model: type[M], pk: int, *, fresh: bool = False) -> tuple[int, M] | None:
+    """The branch, service or counter ``pk`` as this process holds it, with the version it is
+    held at, for a statement that acts on it only while that version is still the database's
+    (``REFERENCE_VERSION_SQL = version`` in its ``WHERE``): then the row is what the database
+    holds. The version is read first when nothing is held yet (once per process and catalogue
+    change), or always with ``fresh`` (after such a statement changed nothing). None without a
+    version (SQLite) or without such a row.
+    """
+    held_version, rows = _held
+    row = rows.get((model, pk)) if held_version is not None and not fresh else None
+    if row is not None:
+        assert held_version is not None
+        assert isinstance(row, model)
+        return held_version, row
+    version = reference_version()
+    if version is None:
+        return None
+    try:
+        return version, reference_row(model, pk, version)
+    except ObjectDoesNotExist:
+        return None
+
+
+def reference_version() -> int | None:
+    """The database's reference version now (None on SQLite, or after a flush of every table)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {REFERENCE_VERSION_SQL}")
+        row = cursor.fetchone()
+    return None if row is None or row[0] is None else int(row[0])
 
 
 def _load[M: Model](model: type[M], pk: int, version: int | None) -> M:

@@ -20,6 +20,7 @@ from phonenumbers import NumberParseException
 from frontdesk.accounts.models import StaffMember
 from frontdesk.accounts.selectors import TokenCheck, staff_for_token_check
 from frontdesk.branches.models import Branch, Service, ServicePoint
+from frontdesk.branches.selectors import held_row
 from frontdesk.core import clock
 from frontdesk.core.errors import DomainError, InvalidTransition, NotFound, PermissionDenied, QueueEmpty
 from frontdesk.core.realtime import publish_on_commit
@@ -278,18 +279,14 @@ def end_and_call_next(
         staff_member = staff_for_token_check(token)
     if one_statement:
         now = clock.now()
-        (from_status,), to_status = TRANSITIONS[action]
-        done = statements.end_and_call_next(
-            visit_id=visit_id,
+        done = _end_and_call_next_at_once(
+            staff_member=staff_member,
             service_point_id=service_point_id,
-            staff_member_id=staff_member.pk,
-            any_branch=staff_member.sees_every_branch,
-            end_action=str(action),
-            from_status=from_status,
-            changes={"status": to_status, **changes(now)},
-            call_action=str(VisitAction.CALL),
-            now=now,
+            visit_id=visit_id,
+            action=action,
+            changes=changes,
             token=token,
+            now=now,
         )
         if done is None and token is not None:
             staff_member = staff_for_token_check(token)  # read again, to say why or act as who it is now
@@ -328,6 +325,49 @@ def end_and_call_next(
         _require_counter_free(service_point)
         raise
     return closed, called_next
+
+
+def _end_and_call_next_at_once(
+    *,
+    staff_member: StaffMember,
+    service_point_id: int,
+    visit_id: int,
+    action: VisitAction,
+    changes: Callable[[dt.datetime], dict[str, Any]],
+    token: TokenCheck | None,
+    now: dt.datetime,
+) -> tuple[Visit, Visit | None] | None:
+    """:func:`end_and_call_next` as one statement, at the counter's branch as this process holds it
+    (:func:`~frontdesk.branches.selectors.held_row`); once more with the rows of the database's
+    version when the catalogue changed since. None when nothing was changed."""
+    (from_status,), to_status = TRANSITIONS[action]
+    tried: int | None = None
+    for fresh in (False, True):
+        held = held_row(ServicePoint, service_point_id, fresh=fresh)
+        if held is None or held[0] == tried:
+            return None  # no such counter, or nothing changed that the statement relied on
+        tried, counter = held
+        branch = counter.branch
+        if not branch.is_active:
+            return None
+        done = statements.end_and_call_next(
+            visit_id=visit_id,
+            service_point_id=service_point_id,
+            staff_member_id=staff_member.pk,
+            any_branch=staff_member.sees_every_branch,
+            end_action=str(action),
+            from_status=from_status,
+            changes={"status": to_status, **changes(now)},
+            call_action=str(VisitAction.CALL),
+            now=now,
+            branch_id=branch.pk,
+            max_wait=dt.timedelta(minutes=branch.max_wait_minutes),
+            reference_version=tried,
+            token=token,
+        )
+        if done is not None:
+            return done
+    return None
 
 
 def _call_first_waiting(staff_member: StaffMember, service_point: ServicePoint) -> Visit:

@@ -31,7 +31,6 @@ from .ordering import calling_order_sql, first_in_calling_order_sql
 
 _VISIT = Visit._meta.db_table
 _SERVICES = Service._meta.db_table
-_BRANCHES = Branch._meta.db_table
 _SESSION = CounterSession._meta.db_table
 _TRANSITIONS = VisitTransition._meta.db_table
 _SEQUENCE = TicketSequence._meta.db_table
@@ -341,19 +340,26 @@ def end_and_call_next(
     changes: Mapping[str, Any],
     call_action: str,
     now: dt.datetime,
+    branch_id: int,
+    max_wait: dt.timedelta,
+    reference_version: int,
     token: TokenCheck | None = None,
 ) -> tuple[Visit, Visit | None] | None:
     """End the visit at the counter and call the counter's next, with both transitions, as one
     statement (so one round trip and atomic without a transaction of its own).
 
-    The visit is ended only if it is at this counter, in ``from_status``, at an active branch the
-    staff member works at, and the staff member is signed in at the counter: then the call can only
-    find nobody waiting. Returns the ended and the called visit (None when nobody waits), each with
-    its branch, service and counter (shared, read-only instances:
-    :func:`~frontdesk.branches.selectors.reference_row`); None when nothing was changed, for the
-    caller to find out why the slow way. With ``token``, the visit is ended only while the
-    remembered token claim still holds (:func:`~frontdesk.accounts.selectors.token_valid_sql`).
-    PostgreSQL only (:func:`writes_in_one_statement`).
+    The visit is ended only if it is at this counter, in ``from_status``, at the counter's branch
+    ``branch_id``, which the staff member works at, the staff member is signed in at the counter,
+    and the reference version is still ``reference_version``: then the call can only find nobody
+    waiting. The caller takes the branch, whether it is active and its ``max_wait`` from the
+    counter as the process holds it at that version
+    (:func:`~frontdesk.branches.selectors.held_row`), so the statement reads no branch row.
+    Returns the ended and the called visit (None when nobody waits), each with its branch, service
+    and counter (shared, read-only instances: :func:`~frontdesk.branches.selectors.reference_row`);
+    None when nothing was changed, for the caller to find out why the slow way. With ``token``,
+    the visit is ended only while the remembered token claim still holds
+    (:func:`~frontdesk.accounts.selectors.token_valid_sql`). PostgreSQL only
+    (:func:`writes_in_one_statement`).
     """
     params: dict[str, Any] = {
         "visit": visit_id,
@@ -361,6 +367,9 @@ def end_and_call_next(
         "staff": staff_member_id,
         "any_branch": any_branch,
         "now": _datetime(now),
+        "cutoff": _datetime(now - max_wait),
+        "branch": branch_id,
+        "version": reference_version,
         "end_action": end_action,
         "call_action": call_action,
         **(token_check_params(token) if token is not None else {}),
@@ -371,9 +380,8 @@ def end_and_call_next(
         rows = cursor.fetchall()
     if not rows or rows[0][0] != 0:
         return None
-    version = rows[0][-1]
-    ended = _with_references(rows[0][1:-1], version)
-    return ended, _with_references(rows[1][1:-1], version) if len(rows) > 1 else None
+    ended = _with_references(rows[0][1:], reference_version)
+    return ended, _with_references(rows[1][1:], reference_version) if len(rows) > 1 else None
 
 
 @functools.cache
@@ -384,19 +392,19 @@ def _end_and_call_next_sql(from_status: VisitStatus, assignments: str, checks_to
     (longer ones are parsed again on every run): the call's probes rely on the checks the ending
     passed (``_call_sql``), and both transitions are one ``INSERT``. The two rows' service, counter
     and branch are not joined but come from the process's memory (``_with_references``), which
-    made a press about a tenth faster through HTTP (BENCHMARKS.md, session 9).
+    made a press about a tenth faster through HTTP (BENCHMARKS.md, session 9); so do the branch's
+    active flag and maximum wait, held true by the version check (session 10).
     """
     from_literal = _status_literal(from_status)
-    cutoff = (
-        "%(now)s::timestamptz - make_interval(mins => (SELECT b.max_wait_minutes::integer FROM"
-        f" {_BRANCHES} b WHERE b.id = (SELECT branch_id FROM ended)))"
+    # The call is made only when the ending was (its branch is the ended visit's).
+    call_ctes, call_update = _call_sql(
+        branch="(SELECT branch_id FROM ended)", cutoff="%(cutoff)s", ended_here=True
     )
-    call_ctes, call_update = _call_sql(branch="(SELECT branch_id FROM ended)", cutoff=cutoff, ended_here=True)
     return (
         f"WITH ended AS (UPDATE {_VISIT} e SET {assignments}"
         f" WHERE e.id = %(visit)s AND e.status = {from_literal} AND e.service_point_id = %(point)s"
-        f" AND {works_at_branch_sql('e.branch_id')}"
-        f" AND EXISTS (SELECT 1 FROM {_BRANCHES} b WHERE b.id = e.branch_id AND b.is_active)"
+        f" AND e.branch_id = %(branch)s AND {works_at_branch_sql('%(branch)s')}"
+        f" AND {REFERENCE_VERSION_SQL} = %(version)s"
         f" AND EXISTS (SELECT 1 FROM {_SESSION} s WHERE s.service_point_id = %(point)s"
         " AND s.staff_member_id = %(staff)s AND s.ended_at IS NULL)"
         f"{f' AND {token_valid_sql()}' if checks_token else ''}"
@@ -405,9 +413,9 @@ def _end_and_call_next_sql(from_status: VisitStatus, assignments: str, checks_to
         f" called AS ({call_update} RETURNING {_RETURNING}),"
         f" steps AS ({_step('end_action', from_literal)} FROM ended"
         f" UNION ALL {_step('call_action', _WAITING, insert=False)} FROM called)"
-        # The service, counter and branch are not joined: the version of the reference rows is
-        # returned instead, and the process holds the rows of that version (reference_row).
-        f" SELECT x.*, {REFERENCE_VERSION_SQL}"
+        # The service, counter and branch are not joined: the ending checked the version of the
+        # reference rows, and the process holds the rows of that version (reference_row).
+        " SELECT x.*"
         " FROM (SELECT 0 AS step, * FROM ended UNION ALL SELECT 1, * FROM called) x ORDER BY x.step"
     )
 
