@@ -8,7 +8,7 @@ import pytest
 from django.db import connection, transaction
 
 from frontdesk.branches.models import Branch, ReferenceVersion, Service, ServicePoint
-from frontdesk.branches.selectors import REFERENCE_VERSION_SQL, reference_row
+from frontdesk.branches.selectors import reference_row, reference_version
 from frontdesk.core import clock
 from frontdesk.core.errors import DomainError
 from frontdesk.queueing import services
@@ -18,13 +18,6 @@ from frontdesk.queueing.models import PriorityReason, Visit, VisitStatus
 def _kept() -> bool:
     """PostgreSQL's triggers keep the version; on SQLite there is none and nothing is held."""
     return connection.vendor == "postgresql"
-
-
-def _version() -> int | None:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {REFERENCE_VERSION_SQL}")
-        row = cursor.fetchone()
-    return row[0] if row else None
 
 
 def _press(setup, clerk, visit):
@@ -100,7 +93,7 @@ def test_a_press_follows_its_branchs_maximum_wait_and_closing_changed_since_the_
 
 
 def test_the_rows_held_are_the_orms(setup):
-    version = _version()
+    version = reference_version()
     assert (version is not None) == _kept()
     point = reference_row(ServicePoint, setup.counter_2.pk, version)
     expected = ServicePoint.objects.get(pk=setup.counter_2.pk)
@@ -116,36 +109,36 @@ def test_the_rows_held_are_the_orms(setup):
 
 
 def test_every_write_moves_the_version_and_a_rolled_back_one_is_never_reused(setup):
-    before = _version()
+    before = reference_version()
     if not _kept():
         Service.objects.filter(pk=setup.general.pk).update(expected_duration_minutes=7)
         assert before is None
-        assert _version() is None
+        assert reference_version() is None
         return
     assert before is not None
     with transaction.atomic():
         Service.objects.filter(pk=setup.general.pk).update(expected_duration_minutes=7)
-        inside = _version()
+        inside = reference_version()
         transaction.set_rollback(True)
     assert inside != before
-    assert _version() == before  # rolled back with the change
+    assert reference_version() == before  # rolled back with the change
 
     Service.objects.filter(pk=setup.general.pk).update(expected_duration_minutes=8)
-    after = _version()
+    after = reference_version()
     assert after not in (before, inside)  # from a sequence: a value held in memory for the
     # rolled-back rows cannot come back naming other rows
 
     ServicePoint.objects.create(branch=setup.branch, name="Counter 9")
-    assert _version() not in (before, inside, after)
+    assert reference_version() not in (before, inside, after)
 
 
 def test_the_version_comes_back_after_its_row_is_flushed(setup):
     ReferenceVersion.objects.all().delete()
-    assert _version() is None
+    assert reference_version() is None
     # Without a version every row is read again, never held.
     first = reference_row(Branch, setup.branch.pk, None)
     assert reference_row(Branch, setup.branch.pk, None) is not first
     assert first.name == "Gran Vía"
 
     Branch.objects.filter(pk=setup.branch.pk).update(name="Gran Vía 2")
-    assert (_version() is not None) == _kept()
+    assert (reference_version() is not None) == _kept()
